@@ -1,0 +1,151 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Latchkey.Server.Features.Sessions;
+using Latchkey.Server.Features.Tokens;
+using Latchkey.Server.Infrastructure.Persistence;
+using Latchkey.Server.Infrastructure.Problems;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Latchkey.Server.Features.Auth;
+
+/// <summary>
+/// Validates Latchkey access tokens on the server's own endpoints: ES256 only, signed by a
+/// published key of the app the token names, not expired by the injected clock, and for a
+/// session that is still live in the database (revocation is immediate here; other resource
+/// servers see it at expiry or through introspection).
+/// </summary>
+public sealed class BearerAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory loggerFactory,
+    UrlEncoder encoder,
+    SigningKeys signingKeys,
+    Issuers issuers,
+    LatchkeyDbContext db,
+    TimeProvider clock,
+    IProblemDetailsService problemDetails)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
+{
+    public const string SchemeName = "Bearer";
+    private const string FailureKey = "latchkey.auth.failure";
+    private static readonly JsonWebTokenHandler Handler = new() { MapInboundClaims = false };
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        string? header = Request.Headers.Authorization;
+        if (header is null || !header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return AuthenticateResult.NoResult();
+        }
+        var failure = await ValidateAsync(header["Bearer ".Length..].Trim());
+        if (failure.Principal is not null)
+        {
+            return AuthenticateResult.Success(new AuthenticationTicket(failure.Principal, SchemeName));
+        }
+        Context.Items[FailureKey] = failure.Problem;
+        return AuthenticateResult.Fail(failure.Problem!.Message);
+    }
+
+    private async Task<(ClaimsPrincipal? Principal, ProblemException? Problem)> ValidateAsync(string token)
+    {
+        static (ClaimsPrincipal?, ProblemException?) Reject(string detail) => (null, Problems.Unauthorized(detail));
+
+        if (!Handler.CanReadToken(token))
+        {
+            return Reject("The access token is not a JWT.");
+        }
+        var jwt = Handler.ReadJsonWebToken(token);
+        if (jwt.Alg != SigningKeys.Es256 || string.IsNullOrEmpty(jwt.Kid))
+        {
+            return Reject("The access token is not signed with a key this server issued.");
+        }
+        var key = await signingKeys.FindPublicAsync(jwt.Kid, Context.RequestAborted);
+        if (key is null)
+        {
+            return Reject("The access token is not signed with a key this server issued.");
+        }
+        var appId = key.Value.Row.AppId;
+        var result = await Handler.ValidateTokenAsync(jwt, new TokenValidationParameters
+        {
+            ValidAlgorithms = [SigningKeys.Es256],
+            IssuerSigningKey = key.Value.Key,
+            ValidAudience = appId,
+            IssuerValidator = (issuer, _, _) => issuers.Matches(issuer, appId) ? issuer
+                : throw new SecurityTokenInvalidIssuerException("The token's issuer is not its app."),
+            // Note: expiry is checked below against the injected clock, not the machine's.
+            ValidateLifetime = false,
+            RequireExpirationTime = true,
+        });
+        if (!result.IsValid)
+        {
+            return Reject("The access token is not valid.");
+        }
+        if (jwt.ValidTo <= clock.GetUtcNow().UtcDateTime)
+        {
+            return Reject("The access token has expired; refresh it.");
+        }
+        if (!Guid.TryParse(jwt.Subject, out var userId) || !jwt.TryGetPayloadValue<string>("sid", out var sid) || !Guid.TryParse(sid, out var sessionId))
+        {
+            return Reject("The access token lacks its subject or session.");
+        }
+
+        var live = await (
+                from s in db.Sessions.AsNoTracking()
+                join u in db.Users.AsNoTracking() on s.UserId equals u.Id
+                where s.Id == sessionId && s.UserId == userId && s.AppId == appId
+                select new { s.RevokedAt, u.Disabled, u.Role, u.Plan })
+            .FirstOrDefaultAsync(Context.RequestAborted);
+        if (live is null || live.RevokedAt is not null)
+        {
+            return (null, Problems.SessionRevoked());
+        }
+        if (live.Disabled)
+        {
+            return (null, Problems.UserDisabled());
+        }
+
+        var identity = new ClaimsIdentity(
+        [
+            new Claim(CallerClaims.UserId, userId.ToString()),
+            new Claim(CallerClaims.SessionId, sessionId.ToString()),
+            new Claim(CallerClaims.AppId, appId),
+            // Note: the role now, not the role when the token was made: a demoted admin loses
+            // admin routes at once.
+            new Claim(CallerClaims.Role, live.Role),
+            new Claim(CallerClaims.Plan, live.Plan),
+        ], SchemeName, CallerClaims.UserId, CallerClaims.Role);
+        return (new ClaimsPrincipal(identity), null);
+    }
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var problem = Context.Items[FailureKey] as ProblemException
+            ?? Problems.Unauthorized("This endpoint needs a bearer access token.");
+        Response.Headers.WWWAuthenticate = "Bearer";
+        await WriteAsync(problem);
+    }
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        WriteAsync(Problems.Forbidden("This token may not do that."));
+
+    private async Task WriteAsync(ProblemException problem)
+    {
+        Response.StatusCode = problem.Status;
+        var details = new ProblemDetails { Status = problem.Status, Title = ProblemTitles.For(problem.Status), Detail = problem.Message };
+        details.Extensions["code"] = problem.Code;
+        await problemDetails.WriteAsync(new ProblemDetailsContext { HttpContext = Context, ProblemDetails = details });
+    }
+}
+
+public static class CallerClaims
+{
+    public const string UserId = "sub";
+    public const string SessionId = "sid";
+    public const string AppId = "app";
+    public const string Role = "role";
+    public const string Plan = "plan";
+}

@@ -1,0 +1,58 @@
+using Latchkey.Server.Features.Apps;
+using Latchkey.Server.Features.Auth;
+using Latchkey.Server.Features.Login;
+using Latchkey.Server.Features.Passwords;
+using Latchkey.Server.Features.Profile;
+using Latchkey.Server.Features.Sessions;
+using Latchkey.Server.Features.Setup;
+using Latchkey.Server.Features.SignUp;
+using Latchkey.Server.Features.Tokens;
+using Latchkey.Server.Features.Users;
+using Latchkey.Server.Infrastructure.Problems;
+
+namespace Latchkey.Server.Features;
+
+public static class FeatureExtensions
+{
+    public static WebApplicationBuilder AddLatchkeyFeatures(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<PasswordOptions>().BindConfiguration(PasswordOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<PasswordHasher>();
+        services.AddSingleton<PasswordPolicy>();
+        services.AddSingleton<SigningKeyCache>();
+        services.AddScoped<SigningKeys>();
+        services.AddScoped<Issuers>();
+        services.AddScoped<AccessTokens>();
+        services.AddScoped<AppService>();
+        services.AddScoped<UserAccounts>();
+        services.AddScoped<UserProfiles>();
+        services.AddScoped<SessionService>();
+        services.AddScoped<RefreshRotation>();
+        services.AddScoped<Bootstrap>();
+
+        services.AddAuthentication(BearerAuthenticationHandler.SchemeName)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, BearerAuthenticationHandler>(BearerAuthenticationHandler.SchemeName, null);
+        services.AddAuthorization();
+        services.AddValidation();
+        return builder;
+    }
+
+    public static WebApplication MapLatchkeyApi(this WebApplication app)
+    {
+        var appScoped = app.MapGroup("/v1/apps/{appId}").WithTags("App");
+        appScoped.ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        appScoped.MapConfigEndpoints().MapDiscoveryEndpoints().MapSignUpEndpoints().MapLoginEndpoints().MapTokenEndpoints();
+
+        var signedIn = app.MapGroup("/v1/apps/{appId}").WithTags("Signed-in user").RequireAuthorization();
+        signedIn.ProducesProblem(StatusCodes.Status401Unauthorized);
+        signedIn.MapSessionEndpoints().MapProfileEndpoints();
+
+        var admin = app.MapGroup("/v1/admin").WithTags("Admin").RequireAuthorization();
+        admin.ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+        admin.MapAdminAppEndpoints().MapAdminUserEndpoints();
+
+        app.MapSetupEndpoints();
+        return app;
+    }
+}

@@ -1,0 +1,148 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Latchkey.Server.Features.Apps;
+using Latchkey.Server.Features.Auth;
+using Latchkey.Server.Features.Users;
+using Latchkey.Server.Infrastructure.Http;
+using Latchkey.Server.Infrastructure.KeyStore;
+using Latchkey.Server.Infrastructure.Persistence;
+using Latchkey.Server.Infrastructure.Problems;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Latchkey.Server.Features.Profile;
+
+/// <summary>The signed-in user's own profile (MISSION U2): GET and PATCH /me.</summary>
+public static class ProfileEndpoints
+{
+    public static RouteGroupBuilder MapProfileEndpoints(this RouteGroupBuilder app)
+    {
+        app.MapGet("/me", GetAsync).WithSummary("The signed-in user's profile and handles");
+        app.MapPatch("/me", PatchAsync)
+            .WithSummary("Change the profile")
+            .WithDescription("Fields present are replaced, null clears a field, absent fields stay: displayName (≤ 100), " +
+                "pronouns (≤ 40), preferences and metadata (JSON objects, ≤ 16 KiB each).");
+        return app;
+    }
+
+    public sealed record ProfileView(
+        Guid Id,
+        string Handle,
+        string? Email,
+        bool EmailVerified,
+        string? Phone,
+        string? Username,
+        bool Anonymous,
+        string Role,
+        string Plan,
+        string? DisplayName,
+        string? Pronouns,
+        JsonObject Preferences,
+        JsonObject Metadata,
+        DateTime CreatedAt);
+
+    internal static async Task<Ok<ProfileView>> GetAsync(CurrentApp app, Caller caller, LatchkeyDbContext db, UserKeyring keyring, CancellationToken ct)
+    {
+        var user = await db.Users.AsNoTracking().FirstAsync(u => u.Id == caller.UserId, ct);
+        var key = await keyring.GetAsync(user.Id, ct);
+        return TypedResults.Ok(View(user, key, Read(user, key)));
+    }
+
+    internal static async Task<Ok<ProfileView>> PatchAsync(
+        CurrentApp app, Caller caller, JsonObject patch, LatchkeyDbContext db, UserKeyring keyring, TimeProvider clock, CancellationToken ct)
+    {
+        var user = await db.Users.FirstAsync(u => u.Id == caller.UserId, ct);
+        var key = await keyring.GetAsync(user.Id, ct);
+        var profile = ProfilePatch.Apply(Read(user, key), patch);
+        user.ProfileSealed = key.Encrypt(UserFields.Profile, JsonSerializer.Serialize(profile, JsonSerializerOptions.Web));
+        user.UpdatedAt = clock.GetUtcNow().UtcDateTime;
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(View(user, key, profile));
+    }
+
+    private static Users.Profile Read(User user, UserKey key) =>
+        key.Decrypt(UserFields.Profile, user.ProfileSealed) is { } json
+            ? JsonSerializer.Deserialize<Users.Profile>(json, JsonSerializerOptions.Web)!
+            : new Users.Profile();
+
+    private static ProfileView View(User user, UserKey key, Users.Profile profile)
+    {
+        var handles = UserProfiles.View(user, key);
+        return new ProfileView(user.Id, handles.Handle, handles.Email, user.EmailVerified, handles.Phone, handles.Username,
+            user.Anonymous, user.Role, user.Plan, profile.DisplayName, profile.Pronouns,
+            profile.Preferences ?? [], profile.Metadata ?? [], user.CreatedAt);
+    }
+}
+
+/// <summary>Merge rules and limits for PATCH /me; unknown or read-only fields are refused by name.</summary>
+internal static class ProfilePatch
+{
+    public static Users.Profile Apply(Users.Profile current, JsonObject patch)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var result = current;
+        foreach (var (name, value) in patch)
+        {
+            switch (name)
+            {
+                case "displayName":
+                    result = result with { DisplayName = Text(name, value, 100, errors) };
+                    break;
+                case "pronouns":
+                    result = result with { Pronouns = Text(name, value, 40, errors) };
+                    break;
+                case "preferences":
+                    result = result with { Preferences = Object(name, value, errors) };
+                    break;
+                case "metadata":
+                    result = result with { Metadata = Object(name, value, errors) };
+                    break;
+                default:
+                    errors[name] = [$"'{name}' cannot be changed here."];
+                    break;
+            }
+        }
+        if (errors.Count > 0)
+        {
+            throw Problems.InvalidRequest("Some profile fields are not valid.", errors);
+        }
+        return result;
+    }
+
+    private static string? Text(string name, JsonNode? value, int max, Dictionary<string, string[]> errors)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+        if (value.GetValueKind() != JsonValueKind.String)
+        {
+            errors[name] = [$"'{name}' must be a string or null."];
+            return null;
+        }
+        var text = value.GetValue<string>().Trim();
+        if (text.Length > max || text.Any(char.IsControl))
+        {
+            errors[name] = [$"'{name}' must be at most {max} characters, without control characters."];
+        }
+        return text.Length == 0 ? null : text;
+    }
+
+    private static JsonObject? Object(string name, JsonNode? value, Dictionary<string, string[]> errors)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+        if (value is not JsonObject obj)
+        {
+            errors[name] = [$"'{name}' must be a JSON object or null."];
+            return null;
+        }
+        if (JsonSerializer.SerializeToUtf8Bytes(obj).Length > JsonLimits.MaxObjectBytes)
+        {
+            errors[name] = [$"'{name}' must be at most {JsonLimits.MaxObjectBytes / 1024} KiB of JSON."];
+        }
+        return (JsonObject)obj.DeepClone();
+    }
+}

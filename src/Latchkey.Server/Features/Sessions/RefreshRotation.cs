@@ -1,0 +1,108 @@
+using Latchkey.Server.Features.Apps;
+using Latchkey.Server.Features.Tokens;
+using Latchkey.Server.Features.Users;
+using Latchkey.Server.Infrastructure.Crypto;
+using Latchkey.Server.Infrastructure.Persistence;
+using Latchkey.Server.Infrastructure.Problems;
+using Microsoft.EntityFrameworkCore;
+
+namespace Latchkey.Server.Features.Sessions;
+
+/// <summary>
+/// Refresh-token rotation with reuse detection that tolerates mobile races.
+/// A token is used once: a conditional update (UsedAt IS NULL) in the database picks the one
+/// request that rotates it, on any node. Its successor is derived from the token itself, so a
+/// retry or a racing request within the app's reuse interval is answered the same successor, as
+/// long as the successor has not been used. Any other replay revokes the family (the session).
+/// </summary>
+public sealed class RefreshRotation(
+    LatchkeyDbContext db,
+    SessionService sessions,
+    UserProfiles profiles,
+    ServerKeys serverKeys,
+    TimeProvider clock,
+    ILogger<RefreshRotation> logger)
+{
+    public async Task<TokenResponse> RefreshAsync(App app, string refreshToken, CancellationToken ct)
+    {
+        if (!Secrets.TryDecode(refreshToken, 32, out _))
+        {
+            throw Problems.RefreshTokenInvalid("The refresh token is not one this server issued.");
+        }
+
+        var hash = Secrets.Hash(refreshToken);
+        var found = await (
+                from t in db.RefreshTokens.AsNoTracking()
+                join s in db.Sessions.AsNoTracking() on t.SessionId equals s.Id
+                join u in db.Users.AsNoTracking() on s.UserId equals u.Id
+                where t.TokenHash == hash && t.AppId == app.Id
+                select new { Token = t, Session = s, User = u })
+            .FirstOrDefaultAsync(ct)
+            ?? throw Problems.RefreshTokenInvalid("The refresh token is not known.");
+
+        if (found.Session.RevokedAt is not null)
+        {
+            throw found.Session.RevokedReason == RevokeReasons.Reuse ? Problems.RefreshTokenReused() : Problems.SessionRevoked();
+        }
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (found.Token.ExpiresAt <= now)
+        {
+            throw Problems.RefreshTokenInvalid("The refresh token has expired. Sign in again.");
+        }
+        if (found.User.Disabled)
+        {
+            throw Problems.UserDisabled();
+        }
+
+        var successor = SessionService.Successor(serverKeys, refreshToken);
+        var successorHash = Secrets.Hash(successor);
+        var usedAt = found.Token.UsedAt;
+        if (usedAt is null)
+        {
+            var rotated = await TryRotateAsync(app, found.Token, successor, now, ct);
+            if (rotated is not null)
+            {
+                return await AnswerAsync(app, found.User, found.Session.Id, successor, rotated.ExpiresAt, ct);
+            }
+            // Another request (maybe on another node) rotated it first: answer as a retry.
+            usedAt = now;
+        }
+
+        if (now - usedAt.Value <= app.Settings.RefreshReuseInterval)
+        {
+            var child = await db.RefreshTokens.AsNoTracking().FirstOrDefaultAsync(t => t.TokenHash == successorHash, ct);
+            if (child is { UsedAt: null })
+            {
+                return await AnswerAsync(app, found.User, found.Session.Id, successor, child.ExpiresAt, ct);
+            }
+        }
+
+        await sessions.RevokeAsync(found.Session.Id, RevokeReasons.Reuse, ct);
+        logger.LogWarning("Refresh token reuse in app {AppId}: session {SessionId} revoked", app.Id, found.Session.Id);
+        throw Problems.RefreshTokenReused();
+    }
+
+    private async Task<RefreshToken?> TryRotateAsync(App app, RefreshToken parent, string successor, DateTime now, CancellationToken ct)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var claimed = await db.RefreshTokens
+            .Where(t => t.Id == parent.Id && t.UsedAt == null)
+            .ExecuteUpdateAsync(t => t.SetProperty(x => x.UsedAt, now), ct);
+        if (claimed != 1)
+        {
+            return null;
+        }
+        var child = SessionService.NewRefreshToken(app, parent.SessionId, successor, parent.Id, now);
+        db.RefreshTokens.Add(child);
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+        db.ChangeTracker.Clear();
+        return child;
+    }
+
+    private async Task<TokenResponse> AnswerAsync(App app, User user, Guid sessionId, string refreshToken, DateTime expiresAt, CancellationToken ct)
+    {
+        var view = await profiles.ViewAsync(user, ct);
+        return await sessions.AnswerAsync(app, user, sessionId, refreshToken, expiresAt, view, ct);
+    }
+}

@@ -1,0 +1,68 @@
+using Latchkey.Server.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Latchkey.Server.Features.Sessions;
+
+/// <summary>One signed-in device: a refresh-token family plus the device it was issued to.</summary>
+public sealed class Session : ITenantOwned
+{
+    public Guid Id { get; set; }
+    public required string AppId { get; set; }
+    public Guid UserId { get; set; }
+    /// <summary>The device description, sealed with the user's data key.</summary>
+    public byte[]? DeviceSealed { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime? RevokedAt { get; set; }
+    public string? RevokedReason { get; set; }
+}
+
+public static class RevokeReasons
+{
+    public const string Logout = "logout";
+    public const string User = "user";
+    public const string Admin = "admin";
+    public const string Reuse = "refresh_token_reused";
+}
+
+/// <summary>
+/// One refresh token of a family, stored only as its SHA-256. <see cref="UsedAt"/> is set exactly
+/// once, by a conditional update, which is what decides a race between two nodes.
+/// </summary>
+public sealed class RefreshToken : ITenantOwned
+{
+    public Guid Id { get; set; }
+    public required string AppId { get; set; }
+    public Guid SessionId { get; set; }
+    public required byte[] TokenHash { get; set; }
+    public Guid? ParentId { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime ExpiresAt { get; set; }
+    public DateTime? UsedAt { get; set; }
+}
+
+internal sealed class SessionConfiguration : IEntityTypeConfiguration<Session>
+{
+    public void Configure(EntityTypeBuilder<Session> session)
+    {
+        session.ToTable("sessions");
+        session.HasKey(s => s.Id);
+        session.Property(s => s.AppId).HasMaxLength(64);
+        session.Property(s => s.RevokedReason).HasMaxLength(32);
+        session.HasIndex(s => s.UserId);
+        session.HasOne<Users.User>().WithMany().HasForeignKey(s => s.UserId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class RefreshTokenConfiguration : IEntityTypeConfiguration<RefreshToken>
+{
+    public void Configure(EntityTypeBuilder<RefreshToken> token)
+    {
+        token.ToTable("refresh_tokens");
+        token.HasKey(t => t.Id);
+        token.Property(t => t.AppId).HasMaxLength(64);
+        token.HasIndex(t => t.TokenHash).IsUnique();
+        token.HasIndex(t => t.SessionId);
+        token.HasOne<Session>().WithMany().HasForeignKey(t => t.SessionId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

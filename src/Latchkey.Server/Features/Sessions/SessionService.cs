@@ -1,0 +1,76 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Latchkey.Server.Features.Apps;
+using Latchkey.Server.Features.Tokens;
+using Latchkey.Server.Features.Users;
+using Latchkey.Server.Infrastructure.Crypto;
+using Latchkey.Server.Infrastructure.KeyStore;
+using Latchkey.Server.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Latchkey.Server.Features.Sessions;
+
+/// <summary>Starts sessions and ends them. Rotation lives in <see cref="RefreshRotation"/>.</summary>
+public sealed class SessionService(LatchkeyDbContext db, AccessTokens accessTokens, TimeProvider clock)
+{
+    /// <summary>Opens a session for a user who just proved who they are, and answers its first tokens.</summary>
+    public async Task<TokenResponse> StartAsync(App app, User user, UserKey userKey, UserView view, Device? device, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var session = new Session
+        {
+            Id = Guid.CreateVersion7(),
+            AppId = app.Id,
+            UserId = user.Id,
+            DeviceSealed = device is null ? null : userKey.Encrypt("device", JsonSerializer.Serialize(device, JsonSerializerOptions.Web)),
+            CreatedAt = now,
+        };
+        var refreshToken = Secrets.NewToken();
+        var row = NewRefreshToken(app, session.Id, refreshToken, parentId: null, now);
+        db.Sessions.Add(session);
+        db.RefreshTokens.Add(row);
+        await db.SaveChangesAsync(ct);
+        return await AnswerAsync(app, user, session.Id, refreshToken, row.ExpiresAt, view, ct);
+    }
+
+    internal async Task<TokenResponse> AnswerAsync(App app, User user, Guid sessionId, string refreshToken, DateTime refreshExpiresAt, UserView view, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var access = await accessTokens.CreateAsync(app, user, sessionId, ct);
+        return new TokenResponse(access, app.Settings.AccessTokenLifetimeSeconds, refreshToken,
+            Math.Max(0, (int)(refreshExpiresAt - now).TotalSeconds), view);
+    }
+
+    internal static RefreshToken NewRefreshToken(App app, Guid sessionId, string token, Guid? parentId, DateTime now) => new()
+    {
+        Id = Guid.CreateVersion7(),
+        AppId = app.Id,
+        SessionId = sessionId,
+        TokenHash = Secrets.Hash(token),
+        ParentId = parentId,
+        CreatedAt = now,
+        ExpiresAt = now + app.Settings.RefreshTokenLifetime,
+    };
+
+    /// <summary>Ends one session; true when it was live. A conditional update, so two nodes agree.</summary>
+    public async Task<bool> RevokeAsync(Guid sessionId, string reason, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        return await db.Sessions
+            .Where(s => s.Id == sessionId && s.RevokedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.RevokedAt, now).SetProperty(x => x.RevokedReason, reason), ct) == 1;
+    }
+
+    /// <summary>Ends every live session of a user; answers how many ended.</summary>
+    public async Task<int> RevokeAllAsync(Guid userId, string reason, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        return await db.Sessions
+            .Where(s => s.UserId == userId && s.RevokedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.RevokedAt, now).SetProperty(x => x.RevokedReason, reason), ct);
+    }
+
+    /// <summary>The successor of a refresh token: HMAC of the token under a server key, so a retry gets the same one.</summary>
+    internal static string Successor(ServerKeys keys, string refreshToken) =>
+        Base64Url.Encode(HMACSHA256.HashData(keys.RefreshDerivation, System.Text.Encoding.UTF8.GetBytes(refreshToken)));
+}

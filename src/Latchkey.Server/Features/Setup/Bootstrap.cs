@@ -1,0 +1,90 @@
+using System.Security.Cryptography;
+using Latchkey.Server.Features.Apps;
+using Latchkey.Server.Features.Users;
+using Latchkey.Server.Infrastructure.Crypto;
+using Latchkey.Server.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Latchkey.Server.Features.Setup;
+
+/// <summary>
+/// First-start work, after migrations: check the master key against the database, create the
+/// console app, and create the first super admin from the environment or print a setup link.
+/// Safe when several nodes start at once.
+/// </summary>
+public sealed class Bootstrap(
+    LatchkeyDbContext db,
+    AppService apps,
+    UserAccounts accounts,
+    ServerKeys serverKeys,
+    IOptions<LatchkeyOptions> options,
+    TimeProvider clock,
+    ILogger<Bootstrap> logger)
+{
+    public static readonly TimeSpan SetupLinkLifetime = TimeSpan.FromHours(24);
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        await CheckMasterKeyAsync(ct);
+        await apps.EnsureConsoleAsync(ct);
+        if (await db.Users.AnyAsync(u => u.AppId == App.ConsoleId && u.Role == Roles.SuperAdmin, ct))
+        {
+            return;
+        }
+
+        var console = await db.Apps.AsNoTracking().FirstAsync(a => a.Id == App.ConsoleId, ct);
+        var (email, password) = (options.Value.AdminEmail, options.Value.AdminPassword);
+        if (!string.IsNullOrEmpty(email) && !string.IsNullOrEmpty(password))
+        {
+            if (!EmailAddress.TryNormalise(email, out var normalised))
+            {
+                throw new InvalidOperationException("LATCHKEY_ADMIN_EMAIL is not a valid email address.");
+            }
+            if (await accounts.FindByEmailAsync(console, normalised, ct) is null)
+            {
+                await accounts.CreateWithPasswordAsync(console, normalised, password, Roles.SuperAdmin, metadata: null, ct);
+                logger.LogInformation("Created the first super admin {Email} from LATCHKEY_ADMIN_EMAIL.", normalised);
+            }
+            return;
+        }
+
+        var token = Secrets.NewToken();
+        db.SetupTokens.Add(new SetupToken { TokenHash = Secrets.Hash(token), ExpiresAt = clock.GetUtcNow().UtcDateTime + SetupLinkLifetime });
+        await db.SaveChangesAsync(ct);
+        var baseUrl = options.Value.PublicUrl?.TrimEnd('/') ?? "http://localhost:8080";
+        // Note: printed, not logged through the JSON logger, so that it stands out on a laptop.
+        Console.WriteLine();
+        Console.WriteLine("  Latchkey has no super admin yet. Create one within 24 hours at:");
+        Console.WriteLine($"    {baseUrl}/setup?token={token}");
+        Console.WriteLine($"  or: curl -X POST {baseUrl}/v1/setup -H 'content-type: application/json' \\");
+        Console.WriteLine($"        -d '{{\"token\":\"{token}\",\"email\":\"you@example.com\",\"password\":\"a long passphrase\"}}'");
+        Console.WriteLine();
+    }
+
+    private async Task CheckMasterKeyAsync(CancellationToken ct)
+    {
+        var fingerprint = serverKeys.Fingerprint;
+        var state = await db.Platform.AsNoTracking().FirstOrDefaultAsync(ct);
+        if (state is null)
+        {
+            db.Platform.Add(new PlatformState { MasterKeyFingerprint = fingerprint, CreatedAt = clock.GetUtcNow().UtcDateTime });
+            try
+            {
+                await db.SaveChangesAsync(ct);
+                return;
+            }
+            catch (DbUpdateException)
+            {
+                db.ChangeTracker.Clear();
+                state = await db.Platform.AsNoTracking().FirstAsync(ct);
+            }
+        }
+        if (!CryptographicOperations.FixedTimeEquals(state.MasterKeyFingerprint, fingerprint))
+        {
+            throw new InvalidOperationException(
+                "The master key in LATCHKEY_KEYS_DIR (or LATCHKEY_MASTER_KEY) is not the one this database was created with. " +
+                "Refusing to start: data written now could not be read with the right key, and stored data cannot be read with this one.");
+        }
+    }
+}

@@ -1,0 +1,53 @@
+using Latchkey.Server.Features.Apps;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Latchkey.Server.Features.Tokens;
+
+/// <summary>The app as a token issuer: its JWKS and OIDC discovery document.</summary>
+public static class DiscoveryEndpoints
+{
+    // Keys that signed tokens stay published at least this long after they stop signing:
+    // the longest access token lifetime an app may set.
+    private static readonly TimeSpan LongestAccessToken = TimeSpan.FromDays(1);
+
+    public static RouteGroupBuilder MapDiscoveryEndpoints(this RouteGroupBuilder app)
+    {
+        app.MapGet("/.well-known/jwks.json", JwksAsync).WithSummary("The app's public signing keys (JWKS)");
+        app.MapGet("/.well-known/openid-configuration", Discovery).WithSummary("The app as an OpenID Connect issuer");
+        return app;
+    }
+
+    public sealed record Jwks(IReadOnlyList<Jwk> Keys);
+
+    public sealed record Jwk(string Kty, string Crv, string X, string Y, string Kid, string Use, string Alg);
+
+    internal static async Task<Ok<Jwks>> JwksAsync(CurrentApp app, SigningKeys keys, HttpContext http, CancellationToken ct)
+    {
+        var published = await keys.GetPublishedAsync(app.Id, LongestAccessToken, ct);
+        var jwks = published.Select(row =>
+        {
+            var parameters = SigningKeys.OpenPublicKey(row).ECDsa.ExportParameters(includePrivateParameters: false);
+            return new Jwk("EC", "P-256", Base64UrlEncoder.Encode(parameters.Q.X), Base64UrlEncoder.Encode(parameters.Q.Y), row.Id, "sig", row.Algorithm);
+        }).ToList();
+        http.Response.Headers.CacheControl = "public, max-age=300";
+        return TypedResults.Ok(new Jwks(jwks));
+    }
+
+    internal static Ok<Dictionary<string, object>> Discovery(CurrentApp app, Issuers issuers)
+    {
+        var issuer = issuers.For(app.Id);
+        return TypedResults.Ok(new Dictionary<string, object>
+        {
+            ["issuer"] = issuer,
+            ["jwks_uri"] = $"{issuer}/.well-known/jwks.json",
+            ["token_endpoint"] = $"{issuer}/token",
+            ["grant_types_supported"] = new[] { "refresh_token" },
+            ["response_types_supported"] = new[] { "code" },
+            ["subject_types_supported"] = new[] { "public" },
+            ["id_token_signing_alg_values_supported"] = new[] { SigningKeys.Es256 },
+            ["token_endpoint_auth_methods_supported"] = new[] { "none" },
+            ["claims_supported"] = new[] { "iss", "aud", "sub", "sid", "iat", "exp", "role", "plan" },
+        });
+    }
+}

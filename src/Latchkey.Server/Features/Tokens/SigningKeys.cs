@@ -1,0 +1,92 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Latchkey.Server.Infrastructure.Crypto;
+using Latchkey.Server.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Latchkey.Server.Features.Tokens;
+
+/// <summary>Creates, finds and opens app signing keys (ES256, P-256).</summary>
+public sealed class SigningKeys(LatchkeyDbContext db, ServerKeys serverKeys, SigningKeyCache cache, TimeProvider clock)
+{
+    public const string Es256 = "ES256";
+
+    /// <summary>Adds a new key for the app (not saved: the caller saves it with the app).</summary>
+    public SigningKey Create(string appId)
+    {
+        using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var id = Base64Url.Encode(RandomNumberGenerator.GetBytes(16));
+        var now = clock.GetUtcNow().UtcDateTime;
+        var key = new SigningKey
+        {
+            Id = id,
+            AppId = appId,
+            Algorithm = Es256,
+            PublicKey = ecdsa.ExportSubjectPublicKeyInfo(),
+            WrappedPrivateKey = Sealed.Seal(serverKeys.Wrapping, ecdsa.ExportPkcs8PrivateKey(), WrapContext(appId, id)),
+            PublishedAt = now,
+            ActiveFrom = now,
+        };
+        db.SigningKeys.Add(key);
+        return key;
+    }
+
+    /// <summary>The key that signs the app's tokens now: the newest active one.</summary>
+    public async Task<SecurityKey> GetActiveAsync(string appId, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var key = await db.SigningKeys.AsNoTracking()
+            .Where(k => k.AppId == appId && k.ActiveFrom <= now && k.RetiredAt == null)
+            .OrderByDescending(k => k.ActiveFrom)
+            .FirstOrDefaultAsync(ct)
+            ?? throw new InvalidOperationException($"App {appId} has no active signing key.");
+        return cache.PrivateKey(key.Id, () => OpenPrivateKey(key));
+    }
+
+    /// <summary>The published keys of an app: what the JWKS lists and what validation accepts.</summary>
+    public async Task<IReadOnlyList<SigningKey>> GetPublishedAsync(string appId, TimeSpan longestTokenLifetime, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var oldestStillValid = now - longestTokenLifetime;
+        return await db.SigningKeys.AsNoTracking()
+            .Where(k => k.AppId == appId && k.PublishedAt <= now && (k.RetiredAt == null || k.RetiredAt > oldestStillValid))
+            .OrderByDescending(k => k.ActiveFrom)
+            .ToListAsync(ct);
+    }
+
+    public async Task<(SigningKey Row, SecurityKey Key)?> FindPublicAsync(string keyId, CancellationToken ct)
+    {
+        var row = await db.SigningKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Id == keyId, ct);
+        return row is null ? null : (row, cache.PublicKey(row.Id, () => OpenPublicKey(row)));
+    }
+
+    public static ECDsaSecurityKey OpenPublicKey(SigningKey row)
+    {
+        var ecdsa = ECDsa.Create();
+        ecdsa.ImportSubjectPublicKeyInfo(row.PublicKey, out _);
+        return new ECDsaSecurityKey(ecdsa) { KeyId = row.Id };
+    }
+
+    private ECDsaSecurityKey OpenPrivateKey(SigningKey row)
+    {
+        var ecdsa = ECDsa.Create();
+        ecdsa.ImportPkcs8PrivateKey(Sealed.Open(serverKeys.Wrapping, row.WrappedPrivateKey, WrapContext(row.AppId, row.Id)), out _);
+        return new ECDsaSecurityKey(ecdsa) { KeyId = row.Id };
+    }
+
+    private static string WrapContext(string appId, string keyId) => $"signing-key:{appId}:{keyId}";
+}
+
+/// <summary>
+/// Opened keys by id. Keys never change once written (rotation adds new ids), so caching them in
+/// one node's memory holds no security state: revocation and expiry are decided from the database.
+/// </summary>
+public sealed class SigningKeyCache
+{
+    private readonly ConcurrentDictionary<string, ECDsaSecurityKey> _private = new();
+    private readonly ConcurrentDictionary<string, ECDsaSecurityKey> _public = new();
+
+    public ECDsaSecurityKey PrivateKey(string id, Func<ECDsaSecurityKey> open) => _private.GetOrAdd(id, _ => open());
+    public ECDsaSecurityKey PublicKey(string id, Func<ECDsaSecurityKey> open) => _public.GetOrAdd(id, _ => open());
+}

@@ -1,0 +1,23 @@
+using System.Text.Json.Serialization;
+using Latchkey.Server.Features.Users;
+
+namespace Latchkey.Server.Features.Tokens;
+
+/// <summary>
+/// What every successful sign-in answers. Token fields keep their OAuth names (shared/API.md) so
+/// that this and the OIDC token endpoint look alike.
+/// </summary>
+public sealed record TokenResponse(
+    [property: JsonPropertyName("access_token")] string AccessToken,
+    [property: JsonPropertyName("expires_in")] int ExpiresIn,
+    [property: JsonPropertyName("refresh_token")] string RefreshToken,
+    [property: JsonPropertyName("refresh_expires_in")] int RefreshExpiresIn,
+    [property: JsonPropertyName("user")] UserView User)
+{
+    [JsonPropertyName("token_type")]
+    public string TokenType => "Bearer";
+
+    [JsonPropertyName("statusText")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? StatusText { get; init; }
+}

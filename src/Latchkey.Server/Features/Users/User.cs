@@ -1,0 +1,56 @@
+using Latchkey.Server.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Latchkey.Server.Features.Users;
+
+/// <summary>
+/// A user of one app. Personal data is stored only sealed with the user's own data key (kept in
+/// the key store); the email can still be looked up through its keyed blind index.
+/// </summary>
+public sealed class User : ITenantOwned
+{
+    public Guid Id { get; set; }
+    public required string AppId { get; set; }
+    public byte[]? EmailIndex { get; set; }
+    public byte[]? EmailSealed { get; set; }
+    public bool EmailVerified { get; set; }
+    public string? PasswordHash { get; set; }
+    public required string Role { get; set; }
+    public required string Plan { get; set; }
+    public bool Anonymous { get; set; }
+    public bool Disabled { get; set; }
+    /// <summary>displayName, pronouns, preferences, metadata… as one sealed JSON document.</summary>
+    public byte[]? ProfileSealed { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+}
+
+public static class Roles
+{
+    public const string SuperAdmin = "superadmin";
+    public const string Admin = "admin";
+    public const string User = "user";
+}
+
+public static class Plans
+{
+    public const string Free = "free";
+}
+
+internal sealed class UserConfiguration : IEntityTypeConfiguration<User>
+{
+    public void Configure(EntityTypeBuilder<User> user)
+    {
+        user.ToTable("users");
+        user.HasKey(u => u.Id);
+        user.Property(u => u.AppId).HasMaxLength(64);
+        user.Property(u => u.Role).HasMaxLength(32);
+        user.Property(u => u.Plan).HasMaxLength(32);
+        user.Property(u => u.PasswordHash).HasMaxLength(256);
+        // Note: NULL emails (anonymous users, phone-only users) never collide in a unique index.
+        user.HasIndex(u => new { u.AppId, u.EmailIndex }).IsUnique();
+        user.HasIndex(u => new { u.AppId, u.Role });
+        user.HasOne<Apps.App>().WithMany().HasForeignKey(u => u.AppId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

@@ -1,0 +1,45 @@
+using Latchkey.Server.Infrastructure.Crypto;
+using Latchkey.Server.Infrastructure.KeyStore;
+using Latchkey.Server.Infrastructure.Persistence;
+using Latchkey.Server.Infrastructure.Problems;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Latchkey.Server.Infrastructure;
+
+public static class InfrastructureExtensions
+{
+    /// <summary>Options, clock, keys, databases, error vocabulary.</summary>
+    public static WebApplicationBuilder AddLatchkeyInfrastructure(this WebApplicationBuilder builder)
+    {
+        LatchkeyOptions.MapEnvironment(builder.Configuration);
+        var section = builder.Configuration.GetSection("Latchkey");
+        builder.Services.AddOptions<LatchkeyOptions>().Bind(section)
+            .Validate(o => !string.IsNullOrWhiteSpace(o.Database), "LATCHKEY_DATABASE must not be empty.")
+            .Validate(o => o.PublicUrl is null || Uri.TryCreate(o.PublicUrl, UriKind.Absolute, out _), "LATCHKEY_PUBLIC_URL must be an absolute URL.")
+            .ValidateOnStart();
+        var options = section.Get<LatchkeyOptions>() ?? new LatchkeyOptions();
+
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton(sp => MasterKey.Load(
+            sp.GetRequiredService<IOptions<LatchkeyOptions>>().Value.MasterKey,
+            sp.GetRequiredService<IOptions<LatchkeyOptions>>().Value.KeysDir,
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<MasterKey>()));
+        builder.Services.TryAddSingleton<ServerKeys>();
+        builder.Services.AddScoped<UserKeyring>();
+        builder.Services.AddLatchkeyPersistence(options);
+        builder.Services.AddHttpContextAccessor();
+
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
+        {
+            // Problems the framework writes itself (validation, 404 routes) get a code too.
+            var status = context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode;
+            context.ProblemDetails.Extensions.TryAdd("code", ProblemTitles.CodeFor(status));
+            context.ProblemDetails.Extensions.Remove("traceId");
+        });
+        builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 64 * 1024);
+        return builder;
+    }
+}

@@ -1,0 +1,47 @@
+using Latchkey.Server.Features.Apps;
+using Latchkey.Server.Features.Sessions;
+using Latchkey.Server.Features.Setup;
+using Latchkey.Server.Features.Tokens;
+using Latchkey.Server.Features.Users;
+using Microsoft.EntityFrameworkCore;
+
+namespace Latchkey.Server.Infrastructure.Persistence;
+
+/// <summary>
+/// The main database. Each provider has its own subclass so that each keeps its own generated
+/// migrations (Migrations/Sqlite, Migrations/Postgres).
+/// </summary>
+public abstract class LatchkeyDbContext(DbContextOptions options) : DbContext(options)
+{
+    /// <summary>
+    /// When set (by the app-scoped endpoints), every tenant-owned query sees only this app's rows.
+    /// Platform work (bootstrap, super admin routes) leaves it null.
+    /// </summary>
+    public string? TenantAppId { get; set; }
+
+    public DbSet<App> Apps => Set<App>();
+    public DbSet<SigningKey> SigningKeys => Set<SigningKey>();
+    public DbSet<User> Users => Set<User>();
+    public DbSet<Session> Sessions => Set<Session>();
+    public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
+    public DbSet<PlatformState> Platform => Set<PlatformState>();
+    public DbSet<SetupToken> SetupTokens => Set<SetupToken>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(LatchkeyDbContext).Assembly,
+            type => type.Namespace?.StartsWith("Latchkey.Server.Features", StringComparison.Ordinal) == true);
+
+        FilterByTenant<SigningKey>(modelBuilder);
+        FilterByTenant<User>(modelBuilder);
+        FilterByTenant<Session>(modelBuilder);
+        FilterByTenant<RefreshToken>(modelBuilder);
+    }
+
+    private void FilterByTenant<T>(ModelBuilder modelBuilder) where T : class, ITenantOwned =>
+        modelBuilder.Entity<T>().HasQueryFilter(row => TenantAppId == null || row.AppId == TenantAppId);
+}
+
+public sealed class SqliteLatchkeyDbContext(DbContextOptions<SqliteLatchkeyDbContext> options) : LatchkeyDbContext(options);
+
+public sealed class PostgresLatchkeyDbContext(DbContextOptions<PostgresLatchkeyDbContext> options) : LatchkeyDbContext(options);

@@ -1,0 +1,78 @@
+using Latchkey.Server.Infrastructure.KeyStore;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace Latchkey.Server.Infrastructure.Persistence;
+
+public static class PersistenceExtensions
+{
+    /// <summary>
+    /// The main database and the key store, on SQLite (default) or PostgreSQL (a connection
+    /// string starting with Host=). The key store defaults to a file in the keys folder (SQLite)
+    /// or a sibling database named <c>{database}_keys</c> (PostgreSQL), created on start.
+    /// </summary>
+    public static IServiceCollection AddLatchkeyPersistence(this IServiceCollection services, LatchkeyOptions options)
+    {
+        if (options.UsesPostgres)
+        {
+            var keyStore = options.KeyStoreDatabase ?? SiblingPostgresDatabase(options.Database, "_keys");
+            services.AddDbContext<LatchkeyDbContext, PostgresLatchkeyDbContext>(o => o.UseNpgsql(options.Database));
+            services.AddDbContext<KeyStoreDbContext, PostgresKeyStoreDbContext>(o => o.UseNpgsql(keyStore));
+        }
+        else
+        {
+            var main = PrepareSqlite(options.Database);
+            var keyStore = PrepareSqlite(options.KeyStoreDatabase ?? $"Data Source={Path.Combine(options.KeysDir, "datakeys.db")}");
+            services.AddDbContext<LatchkeyDbContext, SqliteLatchkeyDbContext>(o => o.UseSqlite(main));
+            services.AddDbContext<KeyStoreDbContext, SqliteKeyStoreDbContext>(o => o.UseSqlite(keyStore));
+        }
+        return services;
+    }
+
+    /// <summary>Applies pending migrations to both databases. EF Core takes a migration lock, so nodes may start together.</summary>
+    public static async Task MigrateLatchkeyDatabasesAsync(this IServiceProvider services, CancellationToken ct)
+    {
+        await using var scope = services.CreateAsyncScope();
+        foreach (var db in new DbContext[]
+                 {
+                     scope.ServiceProvider.GetRequiredService<LatchkeyDbContext>(),
+                     scope.ServiceProvider.GetRequiredService<KeyStoreDbContext>(),
+                 })
+        {
+            if (db.Database.IsSqlite())
+            {
+                // WAL lets readers and the one writer work at once; the busy timeout queues writers.
+                await db.Database.OpenConnectionAsync(ct);
+                await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
+                await db.Database.CloseConnectionAsync();
+            }
+            try
+            {
+                await db.Database.MigrateAsync(ct);
+            }
+            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DuplicateDatabase or PostgresErrorCodes.UniqueViolation)
+            {
+                // Another node created the database in the same instant; its migration lock now orders us.
+                await db.Database.MigrateAsync(ct);
+            }
+        }
+    }
+
+    private static string PrepareSqlite(string connectionString)
+    {
+        var builder = new SqliteConnectionStringBuilder(connectionString) { DefaultTimeout = 30, Pooling = true };
+        if (Path.GetDirectoryName(Path.GetFullPath(builder.DataSource)) is { } directory)
+        {
+            Directory.CreateDirectory(directory);
+        }
+        return builder.ToString();
+    }
+
+    private static string SiblingPostgresDatabase(string connectionString, string suffix)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        builder.Database = (builder.Database ?? builder.Username ?? "postgres") + suffix;
+        return builder.ToString();
+    }
+}

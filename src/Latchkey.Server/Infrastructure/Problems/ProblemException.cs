@@ -1,0 +1,19 @@
+namespace Latchkey.Server.Infrastructure.Problems;
+
+/// <summary>
+/// A failure the client should see as problem+json with a stable <see cref="Code"/> (shared/API.md).
+/// Services throw it; <see cref="ProblemExceptionHandler"/> writes it.
+/// </summary>
+public sealed class ProblemException(
+    int status,
+    string code,
+    string detail,
+    IReadOnlyDictionary<string, object?>? extensions = null) : Exception(detail)
+{
+    public int Status { get; } = status;
+    public string Code { get; } = code;
+    public IReadOnlyDictionary<string, object?> Extensions { get; } = extensions ?? new Dictionary<string, object?>();
+
+    /// <summary>Seconds to put in <c>Retry-After</c>, for 429 answers.</summary>
+    public int? RetryAfterSeconds { get; init; }
+}

@@ -1,0 +1,43 @@
+namespace Latchkey.Server.Infrastructure.Problems;
+
+/// <summary>The error vocabulary of shared/API.md, one factory per code.</summary>
+public static class Problems
+{
+    public static ProblemException InvalidRequest(string detail, IDictionary<string, string[]>? errors = null) =>
+        new(StatusCodes.Status400BadRequest, "invalid_request", detail,
+            errors is null ? null : new Dictionary<string, object?> { ["errors"] = errors });
+
+    public static ProblemException InvalidField(string field, string message) =>
+        InvalidRequest(message, new Dictionary<string, string[]> { [field] = [message] });
+
+    public static ProblemException Unauthorized(string detail) => new(StatusCodes.Status401Unauthorized, "unauthorized", detail);
+    public static ProblemException Forbidden(string detail) => new(StatusCodes.Status403Forbidden, "forbidden", detail);
+    public static ProblemException NotFound(string detail) => new(StatusCodes.Status404NotFound, "not_found", detail);
+    public static ProblemException AppNotFound(string appId) => new(StatusCodes.Status404NotFound, "app_not_found", $"There is no app '{appId}'.");
+    public static ProblemException Conflict(string code, string detail) => new(StatusCodes.Status409Conflict, code, detail);
+
+    public static ProblemException InvalidCredentials() =>
+        new(StatusCodes.Status401Unauthorized, "invalid_credentials", "The handle or the password is wrong.");
+
+    public static ProblemException EmailTaken() =>
+        new(StatusCodes.Status409Conflict, "email_taken", "A user with this email already exists in this app.");
+
+    public static ProblemException SignupDisabled() =>
+        new(StatusCodes.Status403Forbidden, "signup_disabled", "This app does not accept new sign-ups.");
+
+    public static ProblemException UserDisabled() =>
+        new(StatusCodes.Status403Forbidden, "user_disabled", "This user is disabled.");
+
+    public static ProblemException RefreshTokenInvalid(string detail) =>
+        new(StatusCodes.Status401Unauthorized, "refresh_token_invalid", detail);
+
+    public static ProblemException RefreshTokenReused() =>
+        new(StatusCodes.Status401Unauthorized, "refresh_token_reused",
+            "This refresh token was already used; the session is revoked. Sign in again.");
+
+    public static ProblemException SessionRevoked() =>
+        new(StatusCodes.Status401Unauthorized, "session_revoked", "This session was revoked. Sign in again.");
+
+    public static ProblemException RateLimited(int retryAfterSeconds, string detail) =>
+        new(StatusCodes.Status429TooManyRequests, "rate_limited", detail) { RetryAfterSeconds = retryAfterSeconds };
+}

@@ -1,0 +1,39 @@
+namespace Latchkey.Server;
+
+/// <summary>
+/// The deployment's settings, from LATCHKEY_* environment variables (shared/API.md "Running it")
+/// or the equivalent <c>Latchkey:*</c> configuration keys.
+/// </summary>
+public sealed class LatchkeyOptions
+{
+    public string Database { get; set; } = "Data Source=data/latchkey.db";
+    /// <summary>Connection string of the per-user key store; derived from <see cref="Database"/> when empty.</summary>
+    public string? KeyStoreDatabase { get; set; }
+    public string KeysDir { get; set; } = "data/keys";
+    public string? MasterKey { get; set; }
+    public string? PublicUrl { get; set; }
+    public string? AdminEmail { get; set; }
+    public string? AdminPassword { get; set; }
+
+    public bool UsesPostgres => Database.TrimStart().StartsWith("Host=", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Reads LATCHKEY_X into Latchkey:X so one binding serves both spellings.</summary>
+    public static void MapEnvironment(ConfigurationManager configuration)
+    {
+        (string Env, string Key)[] names =
+        [
+            ("LATCHKEY_DATABASE", "Database"), ("LATCHKEY_KEYSTORE_DATABASE", "KeyStoreDatabase"),
+            ("LATCHKEY_KEYS_DIR", "KeysDir"), ("LATCHKEY_MASTER_KEY", "MasterKey"), ("LATCHKEY_PUBLIC_URL", "PublicUrl"),
+            ("LATCHKEY_ADMIN_EMAIL", "AdminEmail"), ("LATCHKEY_ADMIN_PASSWORD", "AdminPassword"),
+        ];
+        var mapped = new Dictionary<string, string?>();
+        foreach (var (env, key) in names)
+        {
+            if (configuration[env] is { Length: > 0 } value)
+            {
+                mapped["Latchkey:" + key] = value;
+            }
+        }
+        configuration.AddInMemoryCollection(mapped);
+    }
+}

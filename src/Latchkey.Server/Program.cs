@@ -1,0 +1,27 @@
+using Latchkey.Server.Features;
+using Latchkey.Server.Features.Operations;
+using Latchkey.Server.Features.Setup;
+using Latchkey.Server.Infrastructure;
+using Latchkey.Server.Infrastructure.Persistence;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
+builder.AddLatchkeyInfrastructure().AddLatchkeyFeatures().AddOperations();
+
+var app = builder.Build();
+await app.Services.MigrateLatchkeyDatabasesAsync(CancellationToken.None);
+await using (var scope = app.Services.CreateAsyncScope())
+{
+    await scope.ServiceProvider.GetRequiredService<Bootstrap>().RunAsync(CancellationToken.None);
+}
+
+app.UseHttpLogging();
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
+app.MapOperations();
+app.MapLatchkeyApi();
+app.Run();
+
+public partial class Program;
