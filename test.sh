@@ -12,7 +12,7 @@
 #      up, data under a mktemp dir), exported to the tests as
 #      LATCHKEY_TEST_POSTGRES="Host=127.0.0.1;Port=PORT;Username=postgres;Database=postgres"
 #      (tests create their own databases from it);
-#   4. runs `dotnet test Latchkey.slnx -c Release ...`, logs it, and prints one
+#   4. runs `dotnet test --solution Latchkey.slnx -c Release ...`, logs it, and prints one
 #      closing line `N passed, N failed[, N skipped]`;
 #   5. always stops the cluster and removes the temp dir (trap EXIT), and exits
 #      with dotnet test's exit code.
@@ -194,52 +194,29 @@ export DOTNET_SKIP_FIRST_TIME_EXPERIENCE="${DOTNET_SKIP_FIRST_TIME_EXPERIENCE:-1
 
 TEST_LOG="$TMP_ROOT/dotnet-test.log"
 set +e
-dotnet test "$SOLUTION" -c Release --logger "console;verbosity=normal" "$@" 2>&1 | tee "$TEST_LOG"
+# global.json opts into Microsoft.Testing.Platform (xunit.v3): `dotnet test --solution`.
+dotnet test --solution "$SOLUTION" -c Release "$@" 2>&1 | tee "$TEST_LOG"
 rc=${PIPESTATUS[0]}
 set -e
 
 # --------------------------------------------------------------------------
-# Closing line: sum the VSTest summaries of every test project.
-#   minimal verbosity:  "Passed!  - Failed:     0, Passed:    12, Skipped:     0, Total:    12, ..."
-#                       "Failed!  - Failed:     1, ..."
-#   normal verbosity:   "Total tests: 12" followed by "     Passed: 12" /
-#                       "     Failed: 1" / "    Skipped: 1" lines
-# The one-line form is preferred when present; otherwise the blocks are summed.
-# Parallel test projects write to the same stdout, so their lines can
-# interleave: a block runs from "Total tests:" to "Total time:" and unrelated
-# lines inside it are ignored.
+# Closing line from the "Test run summary" block that dotnet test prints:
+#   total: 120 / failed: 0 / succeeded: 120 / skipped: 0
 # --------------------------------------------------------------------------
 summary="$(sed 's/\x1b\[[0-9;]*[A-Za-z]//g; s/\r//g' "$TEST_LOG" | awk '
-    function num(s, key,    i, rest) {
-        i = index(s, key)
-        if (i == 0) return 0
-        rest = substr(s, i + length(key))
-        sub(/^[ \t]+/, "", rest)
-        if (match(rest, /^[0-9]+/)) return substr(rest, 1, RLENGTH) + 0
-        return 0
-    }
-    /(Passed|Failed)![ \t]+-[ \t]+Failed:[ \t]*[0-9]+,[ \t]*Passed:[ \t]*[0-9]+/ {
-        s = substr($0, match($0, /(Passed|Failed)![ \t]+-[ \t]+Failed:/))
-        lf += num(s, "Failed:"); lp += num(s, "Passed:"); ls += num(s, "Skipped:"); ln++
-        next
-    }
-    /Total tests:[ \t]*[0-9]+/ { inblk = 1; bn++; next }
-    /Total time:/ { inblk = 0; next }
-    inblk && /^[ \t]*Passed:[ \t]*[0-9]+/  { bp += num($0, "Passed:");  next }
-    inblk && /^[ \t]*Failed:[ \t]*[0-9]+/  { bf += num($0, "Failed:");  next }
-    inblk && /^[ \t]*Skipped:[ \t]*[0-9]+/ { bs += num($0, "Skipped:"); next }
+    /Test run summary:/ { inblk = 1; found = 1; next }
+    inblk && /^[ \t]*failed:[ \t]*[0-9]+/    { f = $2 + 0; next }
+    inblk && /^[ \t]*succeeded:[ \t]*[0-9]+/ { p = $2 + 0; next }
+    inblk && /^[ \t]*skipped:[ \t]*[0-9]+/   { s = $2 + 0; next }
     END {
-        if (ln > 0)      { p = lp + 0; f = lf + 0; s = ls + 0; found = 1 }
-        else if (bn > 0) { p = bp + 0; f = bf + 0; s = bs + 0; found = 1 }
-        else             { p = 0;  f = 0;  s = 0;  found = 0 }
-        line = p " passed, " f " failed"
+        line = (p + 0) " passed, " (f + 0) " failed"
         if (s > 0) line = line ", " s " skipped"
-        print found " " line
+        print (found + 0) " " line
     }')"
 found="${summary%% *}"
 summary="${summary#* }"
 if [ "$found" != 1 ]; then
-    log "no VSTest summary found in the dotnet test output (exit code $rc)"
+    log "no test run summary found in the dotnet test output (exit code $rc)"
 fi
 echo
 echo "$summary"

@@ -1,0 +1,86 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Latchkey.Tests.Infrastructure;
+
+/// <summary>
+/// Base of the HTTP tests: helpers that drive the public API the way a client would. Each test
+/// class is written once and run on SQLite and PostgreSQL through two small subclasses.
+/// </summary>
+public abstract class ApiTest(ServerFixture fixture)
+{
+    public const string GoodPassword = "correct horse battery staple";
+
+    protected LatchkeyFactory Factory => fixture.Factory;
+    protected HttpClient Client { get; } = fixture.Factory.CreateClient();
+    protected CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    protected static string NewEmail(string name = "user") => $"{name}.{Guid.NewGuid():N}@example.com";
+
+    protected async Task<string> AdminTokenAsync()
+    {
+        var tokens = await OkJsonAsync(await PostAsync("/v1/apps/console/login",
+            new { handle = LatchkeyFactory.AdminEmail, password = LatchkeyFactory.AdminPassword }));
+        return tokens["access_token"]!.GetValue<string>();
+    }
+
+    protected async Task<string> CreateAppAsync(object? settings = null)
+    {
+        var id = "t-" + Guid.NewGuid().ToString("N")[..10];
+        var response = await PostAsync("/v1/admin/apps", new { id, name = "Test app " + id, settings }, await AdminTokenAsync());
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return id;
+    }
+
+    protected async Task<JsonObject> SignUpAsync(string appId, string? email = null, object? device = null, object? metadata = null) =>
+        await OkJsonAsync(await PostAsync($"/v1/apps/{appId}/signup",
+            new { email = email ?? NewEmail(), password = GoodPassword, device, metadata }));
+
+    protected Task<HttpResponseMessage> PostAsync(string path, object body, string? bearer = null) =>
+        SendAsync(HttpMethod.Post, path, JsonContent.Create(body), bearer);
+
+    protected Task<HttpResponseMessage> PostRawAsync(string path, string json, string? bearer = null) =>
+        SendAsync(HttpMethod.Post, path, new StringContent(json, Encoding.UTF8, "application/json"), bearer);
+
+    protected Task<HttpResponseMessage> GetAsync(string path, string? bearer = null) => SendAsync(HttpMethod.Get, path, null, bearer);
+
+    protected Task<HttpResponseMessage> DeleteAsync(string path, string? bearer = null) => SendAsync(HttpMethod.Delete, path, null, bearer);
+
+    protected Task<HttpResponseMessage> PatchAsync(string path, object body, string? bearer = null) =>
+        SendAsync(HttpMethod.Patch, path, JsonContent.Create(body), bearer);
+
+    protected async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, HttpContent? content, string? bearer)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = content };
+        if (bearer is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        }
+        return await Client.SendAsync(request, Ct);
+    }
+
+    protected static async Task<JsonObject> OkJsonAsync(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"Expected success, got {(int)response.StatusCode}: {text}");
+        return JsonNode.Parse(text)!.AsObject();
+    }
+
+    /// <summary>Asserts an RFC 9457 answer with the contract's status and code; returns its body.</summary>
+    protected static async Task<JsonObject> AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string code)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(status == response.StatusCode, $"Expected {(int)status} {code}, got {(int)response.StatusCode}: {text}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var body = JsonNode.Parse(text)!.AsObject();
+        Assert.Equal(code, body["code"]?.GetValue<string>());
+        Assert.Equal((int)status, body["status"]?.GetValue<int>());
+        Assert.False(string.IsNullOrWhiteSpace(body["detail"]?.GetValue<string>()));
+        return body;
+    }
+
+    protected static string Str(JsonNode? node, string name) => node![name]!.GetValue<string>();
+}
