@@ -36,6 +36,9 @@ public static class InfrastructureExtensions
             var status = context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode;
             context.ProblemDetails.Extensions.TryAdd("code", ProblemTitles.CodeFor(status));
             context.ProblemDetails.Extensions.Remove("traceId");
+            context.ProblemDetails.Detail ??= status == StatusCodes.Status400BadRequest
+                ? "Some fields are not valid; see errors."
+                : ProblemTitles.For(status) + ".";
         });
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);

@@ -69,6 +69,13 @@ public abstract class ApiTest(ServerFixture fixture)
         return JsonNode.Parse(text)!.AsObject();
     }
 
+    protected static async Task<JsonArray> OkJsonArrayAsync(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"Expected success, got {(int)response.StatusCode}: {text}");
+        return JsonNode.Parse(text)!.AsArray();
+    }
+
     /// <summary>Asserts an RFC 9457 answer with the contract's status and code; returns its body.</summary>
     protected static async Task<JsonObject> AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string code)
     {
