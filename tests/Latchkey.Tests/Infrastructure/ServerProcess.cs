@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Latchkey.Tests.Infrastructure;
+
+/// <summary>
+/// A real Latchkey process on 127.0.0.1, for what an in-process server cannot show: a second
+/// node on the same database, or a client outside .NET (node's jose) reaching it over TCP.
+/// </summary>
+public sealed class ServerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private ServerProcess(Process process, Uri baseAddress)
+    {
+        _process = process;
+        BaseAddress = baseAddress;
+    }
+
+    public Uri BaseAddress { get; }
+
+    public HttpClient CreateClient() => new() { BaseAddress = BaseAddress };
+
+    public static async Task<ServerProcess> StartAsync(TestDatabase database, CancellationToken ct)
+    {
+        var port = FreePort();
+        var baseAddress = new Uri($"http://127.0.0.1:{port}");
+        var serverDll = typeof(Program).Assembly.Location;
+        var start = new ProcessStartInfo("dotnet", [serverDll, "--urls", baseAddress.ToString()])
+        {
+            WorkingDirectory = Path.GetDirectoryName(serverDll)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["LATCHKEY_DATABASE"] = database.ConnectionString;
+        start.Environment["LATCHKEY_KEYS_DIR"] = database.KeysDir;
+        start.Environment["LATCHKEY_ADMIN_EMAIL"] = LatchkeyFactory.AdminEmail;
+        start.Environment["LATCHKEY_ADMIN_PASSWORD"] = LatchkeyFactory.AdminPassword;
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the server process.");
+        var output = new System.Text.StringBuilder();
+        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        var server = new ServerProcess(process, baseAddress);
+        using var client = server.CreateClient();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (process.HasExited)
+            {
+                break;
+            }
+            try
+            {
+                if ((await client.GetAsync("/readyz", ct)).StatusCode == HttpStatusCode.OK)
+                {
+                    return server;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            await Task.Delay(200, ct);
+        }
+        await server.DisposeAsync();
+        lock (output)
+        {
+            throw new InvalidOperationException($"The server process did not become ready:\n{output}");
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+    }
+}
