@@ -1,0 +1,39 @@
+using System.Net;
+using Latchkey.Tests.Infrastructure;
+
+namespace Latchkey.Tests.Features.SignUp;
+
+public abstract class HashingLimitTests(ServerFixture fixture) : ApiTest(fixture)
+{
+    [Fact]
+    public async Task When_the_hashing_queue_is_full_logins_answer_429_with_retry_after()
+    {
+        var app = await CreateAppAsync();
+        var email = NewEmail("busy");
+        await SignUpAsync(app, email);
+        await using var narrow = Factory.Sibling(new Dictionary<string, string?>
+        {
+            ["Latchkey:Passwords:MaxConcurrent"] = "1",
+            ["Latchkey:Passwords:MaxQueued"] = "0",
+        });
+        var client = narrow.CreateClient();
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ =>
+            client.PostAsJsonAsync($"/v1/apps/{app}/login", new { handle = email, password = GoodPassword }, Ct)));
+
+        Assert.Contains(answers, a => a.StatusCode == HttpStatusCode.OK);
+        var refused = answers.Where(a => a.StatusCode == HttpStatusCode.TooManyRequests).ToList();
+        Assert.NotEmpty(refused);
+        foreach (var response in refused)
+        {
+            await AssertProblemAsync(response, HttpStatusCode.TooManyRequests, "rate_limited");
+            Assert.True(response.Headers.RetryAfter?.Delta > TimeSpan.Zero);
+        }
+    }
+}
+
+[Collection(SqliteCollection.Name)]
+public sealed class HashingLimitTests_Sqlite(SqliteServer server) : HashingLimitTests(server);
+
+[Collection(PostgresCollection.Name)]
+public sealed class HashingLimitTests_Postgres(PostgresServer server) : HashingLimitTests(server);
