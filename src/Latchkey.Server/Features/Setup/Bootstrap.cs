@@ -65,7 +65,7 @@ public sealed class Bootstrap(
     private async Task CheckMasterKeyAsync(CancellationToken ct)
     {
         var fingerprint = serverKeys.Fingerprint;
-        var state = await db.Platform.AsNoTracking().FirstOrDefaultAsync(ct);
+        var state = await db.Platform.AsNoTracking().FirstOrDefaultAsync(p => p.Id == 1, ct);
         if (state is null)
         {
             db.Platform.Add(new PlatformState { MasterKeyFingerprint = fingerprint, CreatedAt = clock.GetUtcNow().UtcDateTime });
@@ -77,7 +77,7 @@ public sealed class Bootstrap(
             catch (DbUpdateException)
             {
                 db.ChangeTracker.Clear();
-                state = await db.Platform.AsNoTracking().FirstAsync(ct);
+                state = await db.Platform.AsNoTracking().FirstAsync(p => p.Id == 1, ct);
             }
         }
         if (!CryptographicOperations.FixedTimeEquals(state.MasterKeyFingerprint, fingerprint))
