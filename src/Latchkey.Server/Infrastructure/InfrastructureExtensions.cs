@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Latchkey.Server.Infrastructure.Crypto;
 using Latchkey.Server.Infrastructure.KeyStore;
 using Latchkey.Server.Infrastructure.Persistence;
@@ -36,6 +37,16 @@ public static class InfrastructureExtensions
             var status = context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode;
             context.ProblemDetails.Extensions.TryAdd("code", ProblemTitles.CodeFor(status));
             context.ProblemDetails.Extensions.Remove("traceId");
+            if (context.ProblemDetails is HttpValidationProblemDetails validation)
+            {
+                // Built-in validation names C# properties; clients sent camelCase JSON.
+                var errors = validation.Errors.ToDictionary(e => JsonNamingPolicy.CamelCase.ConvertName(e.Key), e => e.Value);
+                validation.Errors.Clear();
+                foreach (var (key, value) in errors)
+                {
+                    validation.Errors[key] = value;
+                }
+            }
             context.ProblemDetails.Detail ??= status == StatusCodes.Status400BadRequest
                 ? "Some fields are not valid; see errors."
                 : ProblemTitles.For(status) + ".";

@@ -11,14 +11,14 @@ namespace Latchkey.Tests.Infrastructure;
 /// One in-process server on one test database, with a clock the tests move. The same server is
 /// shared by all tests of a database's collection, so tests create their own apps and users.
 /// </summary>
-public sealed class LatchkeyFactory(TestDatabase database, IReadOnlyDictionary<string, string?>? settings = null)
+public sealed class LatchkeyFactory(TestDatabase database, IReadOnlyDictionary<string, string?>? settings = null, FakeTimeProvider? clock = null)
     : WebApplicationFactory<Program>
 {
     public const string AdminEmail = "root@latchkey.test";
     public const string AdminPassword = "tests run on a real server";
 
     public TestDatabase Database { get; } = database;
-    public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
+    public FakeTimeProvider Clock { get; } = clock ?? new(DateTimeOffset.UtcNow);
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -39,6 +39,6 @@ public sealed class LatchkeyFactory(TestDatabase database, IReadOnlyDictionary<s
         });
     }
 
-    /// <summary>Another server on the same database and keys, e.g. with other password settings.</summary>
-    public LatchkeyFactory Sibling(IReadOnlyDictionary<string, string?> settings) => new(Database, settings);
+    /// <summary>Another server on the same database, keys and clock, e.g. with other password settings.</summary>
+    public LatchkeyFactory Sibling(IReadOnlyDictionary<string, string?> settings) => new(Database, settings, Clock);
 }

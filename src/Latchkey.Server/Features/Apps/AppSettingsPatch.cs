@@ -43,7 +43,7 @@ public static class AppSettingsPatch
         catch (JsonException e)
         {
             var field = e.Path?.TrimStart('$', '.') is { Length: > 0 } path ? path : "settings";
-            throw Problems.InvalidField(field, $"'{field}' has the wrong type.");
+            throw Problems.InvalidField("settings." + field, $"'{field}' has the wrong type.");
         }
         Validate(result, errors);
         ThrowIfAny(errors);

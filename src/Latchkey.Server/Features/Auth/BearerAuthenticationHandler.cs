@@ -58,7 +58,15 @@ public sealed class BearerAuthenticationHandler(
         {
             return Reject("The access token is not a JWT.");
         }
-        var jwt = Handler.ReadJsonWebToken(token);
+        JsonWebToken jwt;
+        try
+        {
+            jwt = Handler.ReadJsonWebToken(token);
+        }
+        catch (ArgumentException)
+        {
+            return Reject("The access token is not a JWT.");
+        }
         if (jwt.Alg != SigningKeys.Es256 || string.IsNullOrEmpty(jwt.Kid))
         {
             return Reject("The access token is not signed with a key this server issued.");

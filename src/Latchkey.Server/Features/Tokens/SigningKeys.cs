@@ -37,10 +37,15 @@ public sealed class SigningKeys(LatchkeyDbContext db, ServerKeys serverKeys, Sig
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var key = await db.SigningKeys.AsNoTracking()
-            .Where(k => k.AppId == appId && k.ActiveFrom <= now && k.RetiredAt == null)
-            .OrderByDescending(k => k.ActiveFrom)
-            .FirstOrDefaultAsync(ct)
-            ?? throw new InvalidOperationException($"App {appId} has no active signing key.");
+                .Where(k => k.AppId == appId && k.ActiveFrom <= now && k.RetiredAt == null)
+                .OrderByDescending(k => k.ActiveFrom)
+                .FirstOrDefaultAsync(ct)
+            // A node whose clock lags the node that created the app still signs, with the oldest live key.
+            ?? await db.SigningKeys.AsNoTracking()
+                .Where(k => k.AppId == appId && k.RetiredAt == null)
+                .OrderBy(k => k.ActiveFrom)
+                .FirstOrDefaultAsync(ct)
+            ?? throw new InvalidOperationException($"App {appId} has no signing key.");
         return cache.PrivateKey(key.Id, () => OpenPrivateKey(key));
     }
 

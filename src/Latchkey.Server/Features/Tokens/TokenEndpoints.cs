@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using Latchkey.Server.Features.Apps;
 using Latchkey.Server.Features.Sessions;
@@ -20,11 +19,17 @@ public static class TokenEndpoints
 
     public sealed record RefreshRequest
     {
-        [Required, MaxLength(128)]
+        // Note: checked in the handler, so that errors name the field as clients send it.
         [JsonPropertyName("refresh_token")]
         public string RefreshToken { get; init; } = "";
     }
 
-    internal static async Task<Ok<TokenResponse>> RefreshAsync(CurrentApp app, RefreshRequest request, RefreshRotation rotation, CancellationToken ct) =>
-        TypedResults.Ok(await rotation.RefreshAsync(app.App, request.RefreshToken, ct));
+    internal static async Task<Ok<TokenResponse>> RefreshAsync(CurrentApp app, RefreshRequest request, RefreshRotation rotation, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(request.RefreshToken) || request.RefreshToken.Length > 128)
+        {
+            throw Infrastructure.Problems.Problems.InvalidField("refresh_token", "refresh_token is required: the refresh token from the last token response.");
+        }
+        return TypedResults.Ok(await rotation.RefreshAsync(app.App, request.RefreshToken, ct));
+    }
 }

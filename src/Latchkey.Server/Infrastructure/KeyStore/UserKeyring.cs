@@ -31,8 +31,9 @@ public sealed class UserKeyring(KeyStoreDbContext store, ServerKeys serverKeys, 
         return row is null ? null : new UserKey(userId, Sealed.Open(serverKeys.Wrapping, row.WrappedKey, WrapContext(userId)));
     }
 
+    /// <summary>The user's key; a user whose key was destroyed is erased, and answers as unknown.</summary>
     public async Task<UserKey> GetAsync(Guid userId, CancellationToken ct) =>
-        await FindAsync(userId, ct) ?? throw new InvalidOperationException($"The data key of user {userId} is gone.");
+        await FindAsync(userId, ct) ?? throw Problems.Problems.Unauthorized("This user's data was erased.");
 
     public Task DestroyAsync(Guid userId, CancellationToken ct) =>
         store.UserDataKeys.Where(k => k.UserId == userId).ExecuteDeleteAsync(ct);
