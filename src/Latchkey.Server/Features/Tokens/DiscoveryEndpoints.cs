@@ -22,12 +22,12 @@ public static class DiscoveryEndpoints
 
     public sealed record Jwk(string Kty, string Crv, string X, string Y, string Kid, string Use, string Alg);
 
-    internal static async Task<Ok<Jwks>> JwksAsync(CurrentApp app, SigningKeys keys, HttpContext http, CancellationToken ct)
+    internal static async Task<Ok<Jwks>> JwksAsync(CurrentApp app, SigningKeys keys, SigningKeyCache cache, HttpContext http, CancellationToken ct)
     {
         var published = await keys.GetPublishedAsync(app.Id, LongestAccessToken, ct);
         var jwks = published.Select(row =>
         {
-            var parameters = SigningKeys.OpenPublicKey(row).ECDsa.ExportParameters(includePrivateParameters: false);
+            var parameters = cache.PublicKey(row.Id, () => SigningKeys.OpenPublicKey(row)).ECDsa.ExportParameters(includePrivateParameters: false);
             return new Jwk("EC", "P-256", Base64UrlEncoder.Encode(parameters.Q.X), Base64UrlEncoder.Encode(parameters.Q.Y), row.Id, "sig", row.Algorithm);
         }).ToList();
         http.Response.Headers.CacheControl = "public, max-age=300";

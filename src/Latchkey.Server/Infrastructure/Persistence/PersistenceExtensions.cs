@@ -16,16 +16,17 @@ public static class PersistenceExtensions
     {
         if (options.UsesPostgres)
         {
-            var keyStore = options.KeyStoreDatabase ?? SiblingPostgresDatabase(options.Database, "_keys");
-            services.AddDbContext<LatchkeyDbContext, PostgresLatchkeyDbContext>(o => o.UseNpgsql(options.Database));
+            var main = PreparePostgres(options.Database);
+            var keyStore = PreparePostgres(options.KeyStoreDatabase ?? SiblingPostgresDatabase(main, "_keys"));
+            services.AddDbContext<LatchkeyDbContext, PostgresLatchkeyDbContext>(o => o.UseNpgsql(main));
             services.AddDbContext<KeyStoreDbContext, PostgresKeyStoreDbContext>(o => o.UseNpgsql(keyStore));
         }
         else
         {
             var main = PrepareSqlite(options.Database);
             var keyStore = PrepareSqlite(options.KeyStoreDatabase ?? $"Data Source={Path.Combine(options.KeysDir, "datakeys.db")}");
-            services.AddDbContext<LatchkeyDbContext, SqliteLatchkeyDbContext>(o => o.UseSqlite(main));
-            services.AddDbContext<KeyStoreDbContext, SqliteKeyStoreDbContext>(o => o.UseSqlite(keyStore));
+            services.AddDbContext<LatchkeyDbContext, SqliteLatchkeyDbContext>(o => o.UseSqlite(main).AddInterceptors(new SqliteBusyTimeout()));
+            services.AddDbContext<KeyStoreDbContext, SqliteKeyStoreDbContext>(o => o.UseSqlite(keyStore).AddInterceptors(new SqliteBusyTimeout()));
         }
         return services;
     }
@@ -65,6 +66,17 @@ public static class PersistenceExtensions
         if (Path.GetDirectoryName(Path.GetFullPath(builder.DataSource)) is { } directory)
         {
             Directory.CreateDirectory(directory);
+        }
+        return builder.ToString();
+    }
+
+    /// <summary>Prepared statements pay off: every request runs the same few queries.</summary>
+    private static string PreparePostgres(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (builder.MaxAutoPrepare == 0)
+        {
+            builder.MaxAutoPrepare = 64;
         }
         return builder.ToString();
     }
