@@ -34,37 +34,16 @@ die() { log "ERROR: $*"; exit 1; }
 SKIP_DOTNET="${LATCHKEY_SKIP_DOTNET:-0}"
 SOLUTION="Latchkey.slnx"
 
-if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
-
 # --------------------------------------------------------------------------
 # Temp dir and cleanup (set up first so every later failure is cleaned up).
 # --------------------------------------------------------------------------
-# Under /tmp on purpose: the postgres user must be able to reach it, and the
-# Unix socket path inside it must stay short.
 TMP_ROOT="$(mktemp -d /tmp/latchkey-test.XXXXXX)"
-PG_BIN=""
-PG_DATA=""
-PG_STARTED=0
-
-as_pg() {
-    # Run a PostgreSQL server binary as the `postgres` user when we are root
-    # (the server refuses to run as root); from inside the temp dir so that
-    # the postgres user never needs access to our cwd.
-    if [ "$(id -u)" -eq 0 ]; then
-        (cd "$TMP_ROOT" && runuser -u postgres -- "$@")
-    else
-        (cd "$TMP_ROOT" && "$@")
-    fi
-}
+. scripts/throwaway-postgres.sh
 
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
-    if [ "$PG_STARTED" = 1 ] && [ -f "$PG_DATA/postmaster.pid" ]; then
-        log "stopping PostgreSQL"
-        as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -t 30 -w stop >/dev/null 2>&1 ||
-            as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -m immediate -w stop >/dev/null 2>&1 || true
-    fi
+    pg_stop
     rm -rf "$TMP_ROOT"
     exit "$rc"
 }
@@ -75,33 +54,8 @@ trap 'exit 143' TERM
 # --------------------------------------------------------------------------
 # 1. Debian packages (only when missing).
 # --------------------------------------------------------------------------
-find_pg_bin() {
-    local d
-    d="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)"
-    if [ -n "$d" ] && [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ]; then
-        printf '%s\n' "$d"
-    fi
-}
-
-APT_UPDATED=0
-apt_install() {
-    if [ "$APT_UPDATED" = 0 ]; then
-        log "apt-get update"
-        $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
-        APT_UPDATED=1
-    fi
-    log "apt-get install $*"
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@"
-}
-
-MISSING_PKGS=()
 if [ -z "${LATCHKEY_TEST_POSTGRES:-}" ]; then
-    if [ -z "$(find_pg_bin)" ] || ! dpkg -s postgresql >/dev/null 2>&1; then
-        MISSING_PKGS+=(postgresql)
-    fi
-fi
-if [ "${#MISSING_PKGS[@]}" -gt 0 ]; then
-    apt_install "${MISSING_PKGS[@]}"
+    pg_install_if_missing
 fi
 
 if [ "$SKIP_DOTNET" != 1 ]; then
@@ -119,52 +73,13 @@ if [ -f tests/js/package.json ]; then
 fi
 
 # --------------------------------------------------------------------------
-# 3./4. Throwaway PostgreSQL cluster.
+# 3./4. Throwaway PostgreSQL cluster (scripts/throwaway-postgres.sh).
 # --------------------------------------------------------------------------
-port_in_use() {
-    # Something accepts connections on 127.0.0.1:$1.
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-PG_PORT=""
 if [ -n "${LATCHKEY_TEST_POSTGRES:-}" ]; then
     log "using LATCHKEY_TEST_POSTGRES from the environment; starting no PostgreSQL"
 else
-    PG_BIN="$(find_pg_bin)"
-    [ -n "$PG_BIN" ] || die "no PostgreSQL initdb/pg_ctl under /usr/lib/postgresql/*/bin"
-    PG_DATA="$TMP_ROOT/data"
-    PG_SOCK="$TMP_ROOT/sock"
-    mkdir -p "$PG_SOCK"
-    if [ "$(id -u)" -eq 0 ]; then
-        chown -R postgres:postgres "$TMP_ROOT"
-    fi
-
-    log "initdb ($PG_BIN)"
-    as_pg "$PG_BIN/initdb" -D "$PG_DATA" --auth=trust -U postgres \
-        --encoding=UTF8 --locale=C.UTF-8 --no-sync >"$TMP_ROOT/initdb.log" 2>&1 ||
-        { cat "$TMP_ROOT/initdb.log" >&2; die "initdb failed"; }
-
-    port=55432
-    for attempt in 1 2 3 4 5; do
-        while port_in_use "$port"; do
-            port=$((port + 1))
-            [ "$port" -lt 56432 ] || die "no free port found in 55432-56431"
-        done
-        log "starting PostgreSQL on 127.0.0.1:$port (attempt $attempt)"
-        if as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$TMP_ROOT/postgres.log" -w -t 60 \
-            -o "-c listen_addresses=127.0.0.1 -p $port -k $PG_SOCK -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-            start >/dev/null; then
-            PG_STARTED=1
-            PG_PORT="$port"
-            break
-        fi
-        log "PostgreSQL did not start on port $port; server log:"
-        tail -n 20 "$TMP_ROOT/postgres.log" >&2 || true
-        port=$((port + 1))
-    done
-    [ -n "$PG_PORT" ] || die "could not start PostgreSQL"
-
-    export LATCHKEY_TEST_POSTGRES="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres"
+    pg_start
+    export LATCHKEY_TEST_POSTGRES="$PG_CONNECTION"
 fi
 log "LATCHKEY_TEST_POSTGRES=$LATCHKEY_TEST_POSTGRES"
 

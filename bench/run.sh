@@ -26,31 +26,14 @@ cd "$ROOT"
 log() { printf '[run.sh] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
-
 # Under /tmp on purpose: the postgres user must reach it and the socket path must stay short.
 TMP_ROOT="$(mktemp -d /tmp/latchkey-bench.XXXXXX)"
-PG_BIN=""
-PG_DATA=""
-PG_STARTED=0
-
-as_pg() {
-    # PostgreSQL refuses to run as root: run its binaries as `postgres`, from the temp dir.
-    if [ "$(id -u)" -eq 0 ]; then
-        (cd "$TMP_ROOT" && runuser -u postgres -- "$@")
-    else
-        (cd "$TMP_ROOT" && "$@")
-    fi
-}
+. scripts/throwaway-postgres.sh
 
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
-    if [ "$PG_STARTED" = 1 ] && [ -f "$PG_DATA/postmaster.pid" ]; then
-        log "stopping PostgreSQL"
-        as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -t 30 -w stop >/dev/null 2>&1 ||
-            as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -m immediate -w stop >/dev/null 2>&1 || true
-    fi
+    pg_stop
     rm -rf "$TMP_ROOT"
     exit "$rc"
 }
@@ -59,21 +42,11 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-find_pg_bin() {
-    local d
-    d="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)"
-    if [ -n "$d" ] && [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ]; then
-        printf '%s\n' "$d"
-    fi
-}
-
 # --------------------------------------------------------------------------
 # 1. PostgreSQL from Debian, only when missing.
 # --------------------------------------------------------------------------
-if [ -z "${LATCHKEY_BENCH_POSTGRES:-}" ] && { [ -z "$(find_pg_bin)" ] || ! dpkg -s postgresql >/dev/null 2>&1; }; then
-    log "apt-get install postgresql"
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql
+if [ -z "${LATCHKEY_BENCH_POSTGRES:-}" ]; then
+    pg_install_if_missing
 fi
 
 # --------------------------------------------------------------------------
@@ -91,51 +64,13 @@ for project in src/Latchkey.Server/Latchkey.Server.csproj bench/Latchkey.Bench/L
 done
 
 # --------------------------------------------------------------------------
-# 3. Throwaway PostgreSQL cluster (as in test.sh).
+# 3. Throwaway PostgreSQL cluster (scripts/throwaway-postgres.sh, as in test.sh).
 # --------------------------------------------------------------------------
-port_in_use() {
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
 if [ -n "${LATCHKEY_BENCH_POSTGRES:-}" ]; then
     log "using LATCHKEY_BENCH_POSTGRES from the environment; starting no PostgreSQL"
 else
-    PG_BIN="$(find_pg_bin)"
-    [ -n "$PG_BIN" ] || die "no PostgreSQL initdb/pg_ctl under /usr/lib/postgresql/*/bin"
-    PG_DATA="$TMP_ROOT/data"
-    PG_SOCK="$TMP_ROOT/sock"
-    mkdir -p "$PG_SOCK"
-    if [ "$(id -u)" -eq 0 ]; then
-        chown -R postgres:postgres "$TMP_ROOT"
-    fi
-
-    log "initdb ($PG_BIN)"
-    as_pg "$PG_BIN/initdb" -D "$PG_DATA" --auth=trust -U postgres \
-        --encoding=UTF8 --locale=C.UTF-8 --no-sync >"$TMP_ROOT/initdb.log" 2>&1 ||
-        { cat "$TMP_ROOT/initdb.log" >&2; die "initdb failed"; }
-
-    PG_PORT=""
-    port=55432
-    for attempt in 1 2 3 4 5; do
-        while port_in_use "$port"; do
-            port=$((port + 1))
-            [ "$port" -lt 56432 ] || die "no free port found in 55432-56431"
-        done
-        log "starting PostgreSQL on 127.0.0.1:$port (attempt $attempt)"
-        if as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$TMP_ROOT/postgres.log" -w -t 60 \
-            -o "-c listen_addresses=127.0.0.1 -p $port -k $PG_SOCK -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-            start >/dev/null; then
-            PG_STARTED=1
-            PG_PORT="$port"
-            break
-        fi
-        log "PostgreSQL did not start on port $port; server log:"
-        tail -n 20 "$TMP_ROOT/postgres.log" >&2 || true
-        port=$((port + 1))
-    done
-    [ -n "$PG_PORT" ] || die "could not start PostgreSQL"
-
-    export LATCHKEY_BENCH_POSTGRES="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres"
+    pg_start
+    export LATCHKEY_BENCH_POSTGRES="$PG_CONNECTION"
 fi
 log "LATCHKEY_BENCH_POSTGRES=$LATCHKEY_BENCH_POSTGRES"
 
