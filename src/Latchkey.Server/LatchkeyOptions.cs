@@ -25,6 +25,15 @@ public sealed class LatchkeyOptions
             ("LATCHKEY_DATABASE", "Database"), ("LATCHKEY_KEYSTORE_DATABASE", "KeyStoreDatabase"),
             ("LATCHKEY_KEYS_DIR", "KeysDir"), ("LATCHKEY_MASTER_KEY", "MasterKey"), ("LATCHKEY_PUBLIC_URL", "PublicUrl"),
             ("LATCHKEY_ADMIN_EMAIL", "AdminEmail"), ("LATCHKEY_ADMIN_PASSWORD", "AdminPassword"),
+            ("LATCHKEY_DELIVERY", "Delivery:Mode"),
+            ("LATCHKEY_SMTP_HOST", "Delivery:Smtp:Host"), ("LATCHKEY_SMTP_PORT", "Delivery:Smtp:Port"),
+            ("LATCHKEY_SMTP_SECURITY", "Delivery:Smtp:Security"), ("LATCHKEY_SMTP_USERNAME", "Delivery:Smtp:Username"),
+            ("LATCHKEY_SMTP_PASSWORD", "Delivery:Smtp:Password"), ("LATCHKEY_SMTP_FROM", "Delivery:Smtp:From"),
+            ("LATCHKEY_SMS", "Delivery:Sms:Provider"),
+            ("LATCHKEY_TWILIO_ACCOUNT_SID", "Delivery:Sms:Twilio:AccountSid"), ("LATCHKEY_TWILIO_AUTH_TOKEN", "Delivery:Sms:Twilio:AuthToken"),
+            ("LATCHKEY_TWILIO_FROM", "Delivery:Sms:Twilio:From"), ("LATCHKEY_TWILIO_MESSAGING_SERVICE_SID", "Delivery:Sms:Twilio:MessagingServiceSid"),
+            ("LATCHKEY_TWILIO_BASE_URL", "Delivery:Sms:Twilio:BaseUrl"),
+            ("LATCHKEY_SMS_WEBHOOK_URL", "Delivery:Sms:Webhook:Url"), ("LATCHKEY_SMS_WEBHOOK_SECRET", "Delivery:Sms:Webhook:Secret"),
         ];
         var mapped = new Dictionary<string, string?>();
         foreach (var (env, key) in names)

@@ -1,12 +1,20 @@
+using Latchkey.Server.Features.Anonymous;
+using Latchkey.Server.Features.AppServerKeys;
 using Latchkey.Server.Features.Apps;
+using Latchkey.Server.Features.Audit;
 using Latchkey.Server.Features.Auth;
+using Latchkey.Server.Features.Challenges;
+using Latchkey.Server.Features.Delivery;
+using Latchkey.Server.Features.Invitations;
 using Latchkey.Server.Features.Login;
 using Latchkey.Server.Features.Passwords;
 using Latchkey.Server.Features.Profile;
+using Latchkey.Server.Features.Recovery;
 using Latchkey.Server.Features.Sessions;
 using Latchkey.Server.Features.Setup;
 using Latchkey.Server.Features.SignUp;
 using Latchkey.Server.Features.Tokens;
+using Latchkey.Server.Features.Usernames;
 using Latchkey.Server.Features.Users;
 using Latchkey.Server.Infrastructure.Problems;
 
@@ -30,6 +38,16 @@ public static class FeatureExtensions
         services.AddScoped<SessionService>();
         services.AddScoped<RefreshRotation>();
         services.AddScoped<Bootstrap>();
+        services.AddDelivery();
+        services.AddSingleton<ChallengeSignals>();
+        services.AddHostedService<PostgresChallengeListener>();
+        services.AddHostedService<ExpiredRowsCleanup>();
+        services.AddScoped<ChallengeService>();
+        services.AddScoped<VerificationFlows>();
+        services.AddScoped<InvitationService>();
+        services.AddScoped<PasswordRecovery>();
+        services.AddScoped<AuditLog>();
+        services.AddHttpContextAccessor();
 
         services.AddAuthentication(BearerAuthenticationHandler.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, BearerAuthenticationHandler>(BearerAuthenticationHandler.SchemeName, null);
@@ -42,15 +60,16 @@ public static class FeatureExtensions
     {
         var appScoped = app.MapGroup("/v1/apps/{appId}").WithTags("App");
         appScoped.ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
-        appScoped.MapConfigEndpoints().MapDiscoveryEndpoints().MapSignUpEndpoints().MapLoginEndpoints().MapTokenEndpoints();
+        appScoped.MapConfigEndpoints().MapDiscoveryEndpoints().MapSignUpEndpoints().MapLoginEndpoints().MapCodeLoginEndpoints()
+            .MapAnonymousEndpoints().MapUsernameEndpoints().MapInvitationEndpoints().MapPasswordRecoveryEndpoints().MapTokenEndpoints();
 
         var signedIn = app.MapGroup("/v1/apps/{appId}").WithTags("Signed-in user").RequireAuthorization();
         signedIn.ProducesProblem(StatusCodes.Status401Unauthorized);
-        signedIn.MapSessionEndpoints().MapProfileEndpoints();
+        signedIn.MapSessionEndpoints().MapProfileEndpoints().MapUpgradeEndpoints().MapPublicProfileEndpoints();
 
         var admin = app.MapGroup("/v1/admin").WithTags("Admin").RequireAuthorization();
         admin.ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
-        admin.MapAdminAppEndpoints().MapAdminUserEndpoints();
+        admin.MapAdminAppEndpoints().MapAdminUserEndpoints().MapAdminUserChangeEndpoints().MapAdminDeliveryEndpoints().MapAdminServerKeyEndpoints();
 
         app.MapSetupEndpoints();
         return app;

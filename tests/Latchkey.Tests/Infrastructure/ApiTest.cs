@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Latchkey.Tests.Infrastructure;
@@ -27,10 +28,22 @@ public abstract class ApiTest(ServerFixture fixture)
         return tokens["access_token"]!.GetValue<string>();
     }
 
+    /// <summary>
+    /// Creates an app. Unless the test says otherwise it is <c>open</c> with the <c>none</c> flow,
+    /// so that sign-up answers tokens at once; the given settings are laid over that.
+    /// </summary>
     protected async Task<string> CreateAppAsync(object? settings = null)
     {
         var id = "t-" + Guid.NewGuid().ToString("N")[..10];
-        var response = await PostAsync("/v1/admin/apps", new { id, name = "Test app " + id, settings }, await AdminTokenAsync());
+        var merged = new JsonObject { ["accessMode"] = "open", ["signupFlow"] = "none" };
+        if (settings is not null)
+        {
+            foreach (var (name, value) in JsonSerializer.SerializeToNode(settings, JsonSerializerOptions.Web)!.AsObject())
+            {
+                merged[name] = value?.DeepClone();
+            }
+        }
+        var response = await PostAsync("/v1/admin/apps", new { id, name = "Test app " + id, settings = merged }, await AdminTokenAsync());
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         return id;
     }
@@ -90,4 +103,52 @@ public abstract class ApiTest(ServerFixture fixture)
     }
 
     protected static string Str(JsonNode? node, string name) => node![name]!.GetValue<string>();
+
+    /// <summary>The dev outbox's messages to one recipient (an email or an E.164 phone), newest first, as they are now.</summary>
+    protected async Task<JsonArray> OutboxAsync(string appId, string to) =>
+        await OkJsonArrayAsync(await GetAsync($"/v1/admin/apps/{appId}/outbox?to={Uri.EscapeDataString(to)}", await AdminTokenAsync()));
+
+    /// <summary>
+    /// The newest message to <paramref name="to"/> (of <paramref name="kind"/>, when given) in the app's
+    /// dev outbox. Delivery may run after the request answered, so this asks again for up to 5 s of
+    /// real time (the server's clock is fake and does not move by itself).
+    /// </summary>
+    protected async Task<JsonObject> LatestMessageAsync(string appId, string to, string? kind = null)
+    {
+        var admin = await AdminTokenAsync();
+        var path = $"/v1/admin/apps/{appId}/outbox?to={Uri.EscapeDataString(to)}";
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (true)
+        {
+            var messages = await OkJsonArrayAsync(await GetAsync(path, admin));
+            var found = messages.FirstOrDefault(m => kind is null || m?["kind"]?.GetValue<string>() == kind);
+            if (found is not null)
+            {
+                return found.AsObject();
+            }
+            if (DateTime.UtcNow >= deadline)
+            {
+                Assert.Fail($"No {kind ?? "message"} to {to} reached the outbox of {appId} within 5 s. It holds: {messages.ToJsonString()}");
+            }
+            await Task.Delay(100, Ct);
+        }
+    }
+
+    /// <summary>The message's 6-digit code, which its body shows too.</summary>
+    protected static string CodeFrom(JsonObject message)
+    {
+        var code = message["code"]?.GetValue<string>();
+        Assert.True(code is { Length: 6 } && code.All(char.IsAsciiDigit), $"Expected a 6-digit code in the message: {message.ToJsonString()}");
+        Assert.Contains(code, message["body"]?.GetValue<string>() ?? "");
+        return code;
+    }
+
+    /// <summary>The message's absolute link, which its body shows too.</summary>
+    protected static string LinkFrom(JsonObject message)
+    {
+        var link = message["link"]?.GetValue<string>();
+        Assert.True(Uri.TryCreate(link, UriKind.Absolute, out _), $"Expected an absolute link in the message: {message.ToJsonString()}");
+        Assert.Contains(link, message["body"]?.GetValue<string>() ?? "");
+        return link;
+    }
 }

@@ -5,7 +5,8 @@ namespace Latchkey.Server.Features.Apps;
 
 /// <summary>
 /// An app's settings: one flat object (shared/API.md). A setting appears here once the feature
-/// behind it works; <see cref="AppSettingsPatch"/> refuses names it does not know.
+/// behind it works; <see cref="AppSettingsPatch"/> refuses names it does not know and checks how
+/// they combine.
 /// </summary>
 public sealed record AppSettings
 {
@@ -15,12 +16,23 @@ public sealed record AppSettings
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     };
 
-    /// <summary>Only <c>open</c> works until verification flows exist (the next issue).</summary>
-    public string AccessMode { get; init; } = "open";
+    public string AccessMode { get; init; } = AccessModes.Registered;
     public bool SignupEnabled { get; init; } = true;
-    /// <summary>Only <c>none</c> works until verification flows exist.</summary>
-    public string SignupFlow { get; init; } = "none";
-    public IReadOnlyList<string> Methods { get; init; } = ["password"];
+    public string SignupFlow { get; init; } = SignupFlows.Code;
+    public bool AnonymousEnabled { get; init; }
+    public bool UsernamesEnabled { get; init; }
+    public bool InvitationsEnabled { get; init; }
+    public IReadOnlyList<string> Methods { get; init; } = [SignInMethods.Password];
+    public int CodeTimeoutSeconds { get; init; } = 60;
+    public int CodeMaxAttempts { get; init; } = 5;
+    /// <summary>How long a sent code or link must wait before another one goes to the same handle.</summary>
+    public int CodeResendSeconds { get; init; } = 30;
+    /// <summary>Links (sign-up, recovery) live longer than codes: mail can take minutes to arrive.</summary>
+    public int LinkTimeoutSeconds { get; init; } = 3600;
+    public int InvitationLifetimeSeconds { get; init; } = 7 * 86_400;
+    public string PasswordRecovery { get; init; } = RecoveryFlows.Code;
+    /// <summary>The sender of this app's mail; the deployment's default when null.</summary>
+    public string? EmailFrom { get; init; }
     public int AccessTokenLifetimeSeconds { get; init; } = 900;
     public int RefreshTokenLifetimeSeconds { get; init; } = 2_592_000;
     public int RefreshReuseIntervalSeconds { get; init; } = 10;
@@ -28,4 +40,43 @@ public sealed record AppSettings
     [JsonIgnore] public TimeSpan AccessTokenLifetime => TimeSpan.FromSeconds(AccessTokenLifetimeSeconds);
     [JsonIgnore] public TimeSpan RefreshTokenLifetime => TimeSpan.FromSeconds(RefreshTokenLifetimeSeconds);
     [JsonIgnore] public TimeSpan RefreshReuseInterval => TimeSpan.FromSeconds(RefreshReuseIntervalSeconds);
+    [JsonIgnore] public TimeSpan CodeTimeout => TimeSpan.FromSeconds(CodeTimeoutSeconds);
+    [JsonIgnore] public TimeSpan LinkTimeout => TimeSpan.FromSeconds(LinkTimeoutSeconds);
+    [JsonIgnore] public TimeSpan CodeResend => TimeSpan.FromSeconds(CodeResendSeconds);
+
+    /// <summary>Whether people may create their own accounts (sign-up, code sign-in of a new handle, anonymous).</summary>
+    [JsonIgnore] public bool SelfSignupAllowed => SignupEnabled && AccessMode != AccessModes.InviteOnly;
+
+    public bool Allows(string method) => Methods.Contains(method);
+}
+
+public static class AccessModes
+{
+    public const string Open = "open";
+    public const string Registered = "registered";
+    public const string InviteOnly = "inviteOnly";
+    public static readonly string[] All = [Open, Registered, InviteOnly];
+}
+
+public static class SignupFlows
+{
+    public const string None = "none";
+    public const string Code = "code";
+    public const string Link = "link";
+    public static readonly string[] All = [None, Code, Link];
+}
+
+public static class RecoveryFlows
+{
+    public const string Code = "code";
+    public const string Link = "link";
+    public static readonly string[] All = [Code, Link];
+}
+
+public static class SignInMethods
+{
+    public const string Password = "password";
+    public const string EmailCode = "emailCode";
+    public const string SmsCode = "smsCode";
+    public static readonly string[] All = [Password, EmailCode, SmsCode];
 }

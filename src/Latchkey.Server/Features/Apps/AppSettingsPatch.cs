@@ -10,10 +10,6 @@ namespace Latchkey.Server.Features.Apps;
 /// </summary>
 public static class AppSettingsPatch
 {
-    private static readonly string[] SupportedAccessModes = ["open"];
-    private static readonly string[] SupportedFlows = ["none"];
-    private static readonly string[] SupportedMethods = ["password"];
-
     public static AppSettings Apply(AppSettings current, JsonObject? patch)
     {
         if (patch is null || patch.Count == 0)
@@ -52,22 +48,31 @@ public static class AppSettingsPatch
 
     private static void Validate(AppSettings s, Dictionary<string, string[]> errors)
     {
-        if (!SupportedAccessModes.Contains(s.AccessMode))
+        OneOf(errors, "accessMode", s.AccessMode, AccessModes.All);
+        OneOf(errors, "signupFlow", s.SignupFlow, SignupFlows.All);
+        OneOf(errors, "passwordRecovery", s.PasswordRecovery, RecoveryFlows.All);
+        if (s.Methods is null || s.Methods.Count == 0 || s.Methods.Any(m => !SignInMethods.All.Contains(m)) || s.Methods.Distinct().Count() != s.Methods.Count)
         {
-            errors["accessMode"] = [$"accessMode must be one of: {string.Join(", ", SupportedAccessModes)} (registered and inviteOnly come with verification flows)."];
+            errors["methods"] = [$"methods must be a non-empty list of distinct values from: {string.Join(", ", SignInMethods.All)}."];
         }
-        if (!SupportedFlows.Contains(s.SignupFlow))
+        if (s.AccessMode == AccessModes.Registered && s.SignupFlow == SignupFlows.None)
         {
-            errors["signupFlow"] = [$"signupFlow must be one of: {string.Join(", ", SupportedFlows)} (code and link come with verification flows)."];
+            errors["signupFlow"] = ["A registered app verifies every email or phone before handing out tokens: signupFlow must be code or link."];
         }
-        if (s.Methods is null || s.Methods.Count == 0 || s.Methods.Any(m => !SupportedMethods.Contains(m)) || s.Methods.Distinct().Count() != s.Methods.Count)
+        if (s.AnonymousEnabled && s.AccessMode != AccessModes.Open)
         {
-            errors["methods"] = [$"methods must be a non-empty list of distinct values from: {string.Join(", ", SupportedMethods)}."];
+            errors["anonymousEnabled"] = ["Anonymous users exist only in open apps (a registered app verifies everyone; an invite-only app has only invited users)."];
         }
-        if (s.AccessTokenLifetimeSeconds is < 60 or > 86_400)
+        Range(errors, "codeTimeoutSeconds", s.CodeTimeoutSeconds, 30, 3600);
+        Range(errors, "codeMaxAttempts", s.CodeMaxAttempts, 1, 10);
+        Range(errors, "codeResendSeconds", s.CodeResendSeconds, 0, 3600);
+        Range(errors, "linkTimeoutSeconds", s.LinkTimeoutSeconds, 60, 7 * 86_400);
+        Range(errors, "invitationLifetimeSeconds", s.InvitationLifetimeSeconds, 3600, 90 * 86_400);
+        if (s.EmailFrom is not null && !System.Net.Mail.MailAddress.TryCreate(s.EmailFrom, out _))
         {
-            errors["accessTokenLifetimeSeconds"] = ["accessTokenLifetimeSeconds must be between 60 and 86400."];
+            errors["emailFrom"] = ["emailFrom must be an email address, e.g. \"Acme <no-reply@acme.example>\", or null."];
         }
+        Range(errors, "accessTokenLifetimeSeconds", s.AccessTokenLifetimeSeconds, 60, 86_400);
         if (s.RefreshTokenLifetimeSeconds is < 300 or > 31_536_000)
         {
             errors["refreshTokenLifetimeSeconds"] = ["refreshTokenLifetimeSeconds must be between 300 and 31536000 (one year)."];
@@ -76,9 +81,22 @@ public static class AppSettingsPatch
         {
             errors["refreshTokenLifetimeSeconds"] = ["refreshTokenLifetimeSeconds must be longer than accessTokenLifetimeSeconds."];
         }
-        if (s.RefreshReuseIntervalSeconds is < 0 or > 300)
+        Range(errors, "refreshReuseIntervalSeconds", s.RefreshReuseIntervalSeconds, 0, 300);
+    }
+
+    private static void OneOf(Dictionary<string, string[]> errors, string name, string? value, string[] allowed)
+    {
+        if (value is null || !allowed.Contains(value))
         {
-            errors["refreshReuseIntervalSeconds"] = ["refreshReuseIntervalSeconds must be between 0 and 300."];
+            errors[name] = [$"{name} must be one of: {string.Join(", ", allowed)}."];
+        }
+    }
+
+    private static void Range(Dictionary<string, string[]> errors, string name, int value, int min, int max)
+    {
+        if (value < min || value > max)
+        {
+            errors[name] = [$"{name} must be between {min} and {max}."];
         }
     }
 

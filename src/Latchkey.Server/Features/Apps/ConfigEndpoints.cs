@@ -21,14 +21,20 @@ public static class ConfigEndpoints
         bool UsernamesEnabled,
         bool InvitationsEnabled,
         IReadOnlyList<string> Methods,
-        int CodeTimeoutSeconds);
+        int CodeTimeoutSeconds)
+    {
+        public required string PasswordRecovery { get; init; }
+        public required int CodeLength { get; init; }
+    }
 
     internal static Ok<PublicConfig> GetConfig(CurrentApp app)
     {
         var s = app.Settings;
-        // Anonymous users, user names, invitations and codes arrive with their features; until
-        // then the truthful answer is that they are off.
         return TypedResults.Ok(new PublicConfig(app.Id, app.App.Name, s.AccessMode, s.SignupEnabled, s.SignupFlow,
-            AnonymousEnabled: false, UsernamesEnabled: false, InvitationsEnabled: false, s.Methods, CodeTimeoutSeconds: 60));
+            s.AnonymousEnabled, s.UsernamesEnabled, s.InvitationsEnabled, s.Methods, s.CodeTimeoutSeconds)
+        {
+            PasswordRecovery = s.PasswordRecovery,
+            CodeLength = 6,
+        });
     }
 }

@@ -44,7 +44,15 @@ public sealed class PasswordHasher : IDisposable
     {
         using var lease = await AcquireAsync(ct);
         var hash = storedHash ?? _decoyHash.Value;
-        var valid = Argon2id.VerifyHash(hash, Encoding.UTF8.GetBytes(Normalise(password)));
+        var normalised = Normalise(password);
+        var valid = Argon2id.VerifyHash(hash, Encoding.UTF8.GetBytes(normalised));
+        if (!valid && storedHash is not null && normalised != password
+            && Argon2id.VerifyHash(hash, Encoding.UTF8.GetBytes(password)))
+        {
+            // Note: builds before ICU was enabled stored such passwords unnormalised; the login
+            // that proves one re-hashes it in its normal form.
+            return PasswordCheck.ValidNeedsRehash;
+        }
         if (storedHash is null || !valid)
         {
             return PasswordCheck.Wrong;

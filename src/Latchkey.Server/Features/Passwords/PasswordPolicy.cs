@@ -13,25 +13,25 @@ public sealed class PasswordPolicy(IOptions<PasswordOptions> options)
 {
     private static readonly Lazy<HashSet<string>> Common = new(LoadCommonPasswords);
 
-    public void Check(string password, string? normalisedEmail)
+    public void Check(string password, string? normalisedEmail, string field = "password")
     {
         var length = new StringInfo(password.Normalize(NormalizationForm.FormKC)).LengthInTextElements;
         if (length < options.Value.MinLength)
         {
-            throw Problems.InvalidField("password", $"The password must be at least {options.Value.MinLength} characters long.");
+            throw Problems.InvalidField(field, $"The password must be at least {options.Value.MinLength} characters long.");
         }
         if (length > options.Value.MaxLength)
         {
-            throw Problems.InvalidField("password", $"The password must be at most {options.Value.MaxLength} characters long.");
+            throw Problems.InvalidField(field, $"The password must be at most {options.Value.MaxLength} characters long.");
         }
         var lowered = password.ToLowerInvariant();
         if (Common.Value.Contains(lowered))
         {
-            throw Problems.InvalidField("password", "This password is too common: it appears in lists of breached passwords. Choose another.");
+            throw Problems.InvalidField(field, "This password is too common: it appears in lists of breached passwords. Choose another.");
         }
         if (normalisedEmail is not null && (lowered == normalisedEmail || lowered == normalisedEmail.Split('@')[0]))
         {
-            throw Problems.InvalidField("password", "The password must not be the email address.");
+            throw Problems.InvalidField(field, "The password must not be the email address.");
         }
     }
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Latchkey.Server.Features.Apps;
 using Latchkey.Server.Features.Auth;
+using Latchkey.Server.Features.SignUp;
 using Latchkey.Server.Features.Users;
 using Latchkey.Server.Infrastructure.Http;
 using Latchkey.Server.Infrastructure.KeyStore;
@@ -31,6 +32,7 @@ public static class ProfileEndpoints
         string? Email,
         bool EmailVerified,
         string? Phone,
+        bool PhoneVerified,
         string? Username,
         bool Anonymous,
         string Role,
@@ -49,15 +51,32 @@ public static class ProfileEndpoints
     }
 
     internal static async Task<Ok<ProfileView>> PatchAsync(
-        CurrentApp app, Caller caller, JsonObject patch, LatchkeyDbContext db, UserKeyring keyring, TimeProvider clock, CancellationToken ct)
+        CurrentApp app, Caller caller, JsonObject patch, LatchkeyDbContext db, UserKeyring keyring, UserAccounts accounts, TimeProvider clock, CancellationToken ct)
     {
         var user = await db.Users.FirstAsync(u => u.Id == caller.UserId, ct);
         var key = await keyring.GetAsync(user.Id, ct);
+        patch = (JsonObject)patch.DeepClone();
+        if (patch.Remove("username", out var username))
+        {
+            await ChangeUsernameAsync(app, user, key, username, accounts, ct);
+        }
         var profile = ProfilePatch.Apply(Read(user, key), patch);
         user.ProfileSealed = key.Encrypt(UserFields.Profile, JsonSerializer.Serialize(profile, JsonSerializerOptions.Web));
         user.UpdatedAt = clock.GetUtcNow().UtcDateTime;
         await db.SaveChangesAsync(ct);
         return TypedResults.Ok(View(user, key, profile));
+    }
+
+    /// <summary>User names are a handle: unique per app, checked like at sign-up; null removes it.</summary>
+    private static async Task ChangeUsernameAsync(CurrentApp app, User user, UserKey key, JsonNode? value, UserAccounts accounts, CancellationToken ct)
+    {
+        if (value is not null && value.GetValueKind() != JsonValueKind.String)
+        {
+            throw Problems.InvalidField("username", "'username' must be a string or null.");
+        }
+        var details = NewAccountInput.CheckUsername(app.App, value?.GetValue<string>() ?? (app.Settings.UsernamesEnabled ? null : ""));
+        await accounts.EnsureAvailableAsync(app.App, null, null, details.FoldedUsername, user.Id, ct);
+        accounts.SetUsername(user, key, details.Username);
     }
 
     private static Users.Profile Read(User user, UserKey key) =>
@@ -68,7 +87,7 @@ public static class ProfileEndpoints
     private static ProfileView View(User user, UserKey key, Users.Profile profile)
     {
         var handles = UserProfiles.View(user, key);
-        return new ProfileView(user.Id, handles.Handle, handles.Email, user.EmailVerified, handles.Phone, handles.Username,
+        return new ProfileView(user.Id, handles.Handle, handles.Email, user.EmailVerified, handles.Phone, user.PhoneVerified, handles.Username,
             user.Anonymous, user.Role, user.Plan, profile.DisplayName, profile.Pronouns,
             profile.Preferences ?? [], profile.Metadata ?? [], user.CreatedAt);
     }

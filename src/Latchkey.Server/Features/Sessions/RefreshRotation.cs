@@ -53,6 +53,11 @@ public sealed class RefreshRotation(
         {
             throw Problems.UserDisabled();
         }
+        if (app.Settings.AccessMode == AccessModes.Registered && !found.User.EmailVerified && !found.User.PhoneVerified)
+        {
+            // An app switched to registered: sessions of unverified users stop until they verify.
+            throw Problems.VerificationRequired("This app now hands out tokens only after the email or phone is verified; sign in again.");
+        }
 
         var successor = SessionService.Successor(serverKeys, refreshToken);
         var successorHash = Secrets.Hash(successor);

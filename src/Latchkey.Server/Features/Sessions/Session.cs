@@ -23,6 +23,7 @@ public static class RevokeReasons
     public const string User = "user";
     public const string Admin = "admin";
     public const string Reuse = "refresh_token_reused";
+    public const string PasswordReset = "password_reset";
 }
 
 /// <summary>

@@ -6,6 +6,7 @@ using Latchkey.Server.Features.Users;
 using Latchkey.Server.Infrastructure.Crypto;
 using Latchkey.Server.Infrastructure.KeyStore;
 using Latchkey.Server.Infrastructure.Persistence;
+using Latchkey.Server.Infrastructure.Problems;
 using Microsoft.EntityFrameworkCore;
 
 namespace Latchkey.Server.Features.Sessions;
@@ -16,6 +17,16 @@ public sealed class SessionService(LatchkeyDbContext db, AccessTokens accessToke
     /// <summary>Opens a session for a user who just proved who they are, and answers its first tokens.</summary>
     public async Task<TokenResponse> StartAsync(App app, User user, UserKey userKey, UserView view, Device? device, CancellationToken ct)
     {
+        if (user.Disabled)
+        {
+            throw Problems.UserDisabled();
+        }
+        // Note: the one gate every way in passes: a registered app hands out no token to a user
+        // whose email or phone is not verified (MISSION A1).
+        if (app.Settings.AccessMode == AccessModes.Registered && !user.EmailVerified && !user.PhoneVerified)
+        {
+            throw Problems.VerificationRequired("This app hands out tokens only after the email or phone is verified.");
+        }
         var now = clock.GetUtcNow().UtcDateTime;
         var session = new Session
         {

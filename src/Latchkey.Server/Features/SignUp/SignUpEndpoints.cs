@@ -1,6 +1,8 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Nodes;
 using Latchkey.Server.Features.Apps;
+using Latchkey.Server.Features.Challenges;
+using Latchkey.Server.Features.Passwords;
 using Latchkey.Server.Features.Sessions;
 using Latchkey.Server.Features.Tokens;
 using Latchkey.Server.Features.Users;
@@ -10,49 +12,94 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Latchkey.Server.Features.SignUp;
 
+/// <summary>Self sign-up (MISSION A1–A3, A5, A7) and its verification by code.</summary>
 public static class SignUpEndpoints
 {
     public static RouteGroupBuilder MapSignUpEndpoints(this RouteGroupBuilder app)
     {
         app.MapPost("/signup", SignUpAsync)
-            .WithSummary("Sign a new user up with email and password")
-            .WithDescription("In an open app with the 'none' flow the answer is the user's first tokens.");
+            .WithSummary("Sign a new user up with an email or phone, and a password where the app asks for one")
+            .WithDescription("open: tokens at once (with a verification when the flow is code or link). registered: 202 and a code or " +
+                "link; tokens come from /signup/verify or from waiting on /signup/{id}. inviteOnly: invitation_required.");
+        app.MapPost("/signup/verify", VerifyAsync)
+            .WithSummary("Complete a sign-up, an email verification or an upgrade with the code that was sent");
+        app.MapSignUpLinkEndpoints();
         return app;
     }
 
     public sealed record SignUpRequest
     {
-        [Required, MaxLength(EmailAddress.MaxLength)] public string Email { get; init; } = "";
+        [MaxLength(EmailAddress.MaxLength)] public string? Email { get; init; }
+        [MaxLength(Phones.MaxLength)] public string? Phone { get; init; }
         [MaxLength(4096)] public string? Password { get; init; }
-        [MaxLength(64)] public string? Username { get; init; }
+        [MaxLength(200)] public string? Username { get; init; }
         public JsonObject? Metadata { get; init; }
         public Device? Device { get; init; }
         public JsonObject? Parameters { get; init; }
     }
 
-    internal static async Task<Ok<TokenResponse>> SignUpAsync(
-        CurrentApp app, SignUpRequest request, UserAccounts accounts, SessionService sessions, CancellationToken ct)
+    public sealed record VerifyRequest
     {
-        if (!app.Settings.SignupEnabled)
+        [Required] public Guid? VerificationId { get; init; }
+        [Required, MaxLength(16)] public string Code { get; init; } = "";
+        public Device? Device { get; init; }
+    }
+
+    internal static async Task<Results<Ok<TokenResponse>, Accepted<VerificationStarted>>> SignUpAsync(
+        CurrentApp app, SignUpRequest request, UserAccounts accounts, PasswordHasher hasher, PasswordPolicy policy,
+        VerificationFlows flows, SessionService sessions, CancellationToken ct)
+    {
+        var settings = app.Settings;
+        if (settings.AccessMode == AccessModes.InviteOnly)
+        {
+            throw Problems.InvitationRequired();
+        }
+        if (!settings.SignupEnabled)
         {
             throw Problems.SignupDisabled();
         }
-        if (!EmailAddress.TryNormalise(request.Email, out var email))
-        {
-            throw Problems.InvalidField("email", "This is not a valid email address.");
-        }
-        if (string.IsNullOrEmpty(request.Password))
-        {
-            throw Problems.InvalidField("password", "A password is required: this app signs users in with email and password.");
-        }
-        if (request.Username is not null)
-        {
-            throw Problems.InvalidField("username", "This app does not use user names.");
-        }
-        JsonLimits.EnsureSmallObject(request.Metadata, "metadata");
+        var handle = HandleInput.Parse(request.Email, request.Phone, request.Device, required: true)!.Value;
+        var details = NewAccountInput.Check(app.App, handle, request.Username, request.Password, request.Metadata, policy);
         JsonLimits.EnsureSmallObject(request.Parameters, "parameters");
+        await accounts.EnsureAvailableAsync(app.App, handle.IsEmail ? handle.Value : null, handle.IsEmail ? null : handle.Value, details.FoldedUsername, null, ct);
+        var passwordHash = request.Password is { Length: > 0 } password ? await hasher.HashAsync(password, ct) : null;
+        var language = HandleInput.Language(request.Device);
 
-        var created = await accounts.CreateWithPasswordAsync(app.App, email, request.Password, Roles.User, request.Metadata, ct);
-        return TypedResults.Ok(await sessions.StartAsync(app.App, created.User, created.Key, created.View, request.Device, ct));
+        if (settings.AccessMode == AccessModes.Registered)
+        {
+            var pending = await flows.StartAsync(app.App, ChallengePurposes.Signup, handle, null, new ChallengePayload
+            {
+                Username = details.Username,
+                PasswordHash = passwordHash,
+                Metadata = request.Metadata,
+                Device = request.Device,
+            }, language, ct);
+            return TypedResults.Accepted($"/v1/apps/{app.Id}/signup/{pending.VerificationId}", pending);
+        }
+
+        // Open: a session at once; the email or phone is verified afterwards where the flow says so.
+        var created = await accounts.CreateAsync(app.App, new NewUser
+        {
+            Email = handle.IsEmail ? handle.Value : null,
+            Phone = handle.IsEmail ? null : handle.Value,
+            Username = details.Username,
+            PasswordHash = passwordHash,
+            Metadata = request.Metadata,
+        }, ct);
+        var tokens = await sessions.StartAsync(app.App, created.User, created.Key, created.View, request.Device, ct);
+        if (settings.SignupFlow == SignupFlows.None)
+        {
+            return TypedResults.Ok(tokens);
+        }
+        var verification = await flows.StartAsync(app.App, ChallengePurposes.Verify, handle, created.User.Id, null, language, ct);
+        return TypedResults.Ok(tokens with { Verification = verification });
+    }
+
+    internal static async Task<Ok<TokenResponse>> VerifyAsync(
+        CurrentApp app, VerifyRequest request, ChallengeService challenges, VerificationFlows flows, CancellationToken ct)
+    {
+        var challenge = await challenges.VerifyCodeAsync(app.App, request.VerificationId!.Value, request.Code, VerificationFlows.SignupPurposes, ct);
+        var (user, key) = await flows.CompleteAsync(app.App, challenge, ct);
+        return TypedResults.Ok(await flows.TokensAsync(app.App, user, key, challenges.Payload(challenge).Device ?? request.Device, ct));
     }
 }

@@ -17,7 +17,15 @@ public sealed record TokenResponse(
     [JsonPropertyName("token_type")]
     public string TokenType => "Bearer";
 
+    /// <summary>In an open app whose flow verifies emails, the verification that was started.</summary>
+    [JsonPropertyName("verification")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public VerificationStarted? Verification { get; init; }
+
     [JsonPropertyName("statusText")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? StatusText { get; init; }
 }
+
+/// <summary>A code or link was sent; complete it with /signup/verify, or wait on /signup/{id} for a link.</summary>
+public sealed record VerificationStarted(Guid VerificationId, string Flow, int ExpiresIn);

@@ -15,6 +15,14 @@ public sealed class User : ITenantOwned
     public byte[]? EmailIndex { get; set; }
     public byte[]? EmailSealed { get; set; }
     public bool EmailVerified { get; set; }
+    /// <summary>Blind index of the E.164 phone number.</summary>
+    public byte[]? PhoneIndex { get; set; }
+    public byte[]? PhoneSealed { get; set; }
+    public bool PhoneVerified { get; set; }
+    /// <summary>Blind index of the user name's folded form (<see cref="UserNames"/>); unique per app.</summary>
+    public byte[]? UsernameIndex { get; set; }
+    /// <summary>The user name as the user wrote it (after NFKC), sealed.</summary>
+    public byte[]? UsernameSealed { get; set; }
     public string? PasswordHash { get; set; }
     public required string Role { get; set; }
     public required string Plan { get; set; }
@@ -36,6 +44,8 @@ public static class Roles
 public static class Plans
 {
     public const string Free = "free";
+    public const string Trial = "trial";
+    public const string Paid = "paid";
 }
 
 internal sealed class UserConfiguration : IEntityTypeConfiguration<User>
@@ -50,6 +60,9 @@ internal sealed class UserConfiguration : IEntityTypeConfiguration<User>
         user.Property(u => u.PasswordHash).HasMaxLength(256);
         // Note: NULL emails (anonymous users, phone-only users) never collide in a unique index.
         user.HasIndex(u => new { u.AppId, u.EmailIndex }).IsUnique();
+        user.HasIndex(u => new { u.AppId, u.PhoneIndex }).IsUnique();
+        user.HasIndex(u => new { u.AppId, u.UsernameIndex }).IsUnique();
+        user.HasIndex(u => new { u.AppId, u.Anonymous });
         user.HasIndex(u => new { u.AppId, u.Role });
         user.HasOne<Apps.App>().WithMany().HasForeignKey(u => u.AppId).OnDelete(DeleteBehavior.Cascade);
     }

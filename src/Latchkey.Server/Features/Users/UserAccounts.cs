@@ -10,7 +10,22 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Latchkey.Server.Features.Users;
 
-/// <summary>Creates users with an email and a password, and finds them by email.</summary>
+/// <summary>What a new user starts with; handles are already normalised and checked.</summary>
+public sealed record NewUser
+{
+    public string? Email { get; init; }
+    public bool EmailVerified { get; init; }
+    public string? Phone { get; init; }
+    public bool PhoneVerified { get; init; }
+    /// <summary>The user name as written (<see cref="UserNames.TryNormalise"/>).</summary>
+    public string? Username { get; init; }
+    public string? PasswordHash { get; init; }
+    public bool Anonymous { get; init; }
+    public string Role { get; init; } = Roles.User;
+    public JsonObject? Metadata { get; init; }
+}
+
+/// <summary>Creates users and finds them by any of their handles (through blind indexes).</summary>
 public sealed class UserAccounts(
     LatchkeyDbContext db,
     UserKeyring keyring,
@@ -25,30 +40,34 @@ public sealed class UserAccounts(
         App app, string normalisedEmail, string password, string role, JsonObject? metadata, CancellationToken ct)
     {
         policy.Check(password, normalisedEmail);
-        var emailIndex = serverKeys.Blind(app.Id, "email", normalisedEmail);
-        if (await db.Users.AnyAsync(u => u.AppId == app.Id && u.EmailIndex == emailIndex, ct))
-        {
-            throw Problems.EmailTaken();
-        }
+        await EnsureAvailableAsync(app, normalisedEmail, null, null, null, ct);
+        var hash = await hasher.HashAsync(password, ct);
+        // Note: only operators are made this way (bootstrap, setup link): their email is taken as verified.
+        return await CreateAsync(app, new NewUser { Email = normalisedEmail, EmailVerified = true, PasswordHash = hash, Role = role, Metadata = metadata }, ct);
+    }
 
-        var passwordHash = await hasher.HashAsync(password, ct);
+    /// <summary>Stores a new user with a data key of its own; a race on a handle answers as taken.</summary>
+    public async Task<Created> CreateAsync(App app, NewUser spec, CancellationToken ct)
+    {
         var now = clock.GetUtcNow().UtcDateTime;
         var user = new User
         {
             Id = Guid.CreateVersion7(),
             AppId = app.Id,
-            EmailIndex = emailIndex,
-            PasswordHash = passwordHash,
-            Role = role,
+            PasswordHash = spec.PasswordHash,
+            Role = spec.Role,
             Plan = Plans.Free,
+            Anonymous = spec.Anonymous,
             CreatedAt = now,
             UpdatedAt = now,
         };
         var key = await keyring.CreateAsync(user.Id, app.Id, ct);
-        user.EmailSealed = key.Encrypt(UserFields.Email, normalisedEmail);
-        if (metadata is not null)
+        SetEmail(user, key, spec.Email, spec.EmailVerified);
+        SetPhone(user, key, spec.Phone, spec.PhoneVerified);
+        SetUsername(user, key, spec.Username);
+        if (spec.Metadata is not null)
         {
-            user.ProfileSealed = key.Encrypt(UserFields.Profile, JsonSerializer.Serialize(new Profile { Metadata = metadata }, JsonSerializerOptions.Web));
+            user.ProfileSealed = key.Encrypt(UserFields.Profile, JsonSerializer.Serialize(new Profile { Metadata = spec.Metadata }, JsonSerializerOptions.Web));
         }
 
         db.Users.Add(user);
@@ -58,21 +77,99 @@ public sealed class UserAccounts(
         }
         catch (DbUpdateException)
         {
-            // Two sign-ups for one email raced past the check: the unique index decided.
+            // Two sign-ups for one handle raced past the check: the unique index decided.
             db.ChangeTracker.Clear();
             await keyring.DestroyAsync(user.Id, CancellationToken.None);
-            if (await db.Users.AnyAsync(u => u.AppId == app.Id && u.EmailIndex == emailIndex, CancellationToken.None))
-            {
-                throw Problems.EmailTaken();
-            }
+            await EnsureAvailableAsync(app, spec.Email, spec.Phone, FoldedName(spec.Username), null, CancellationToken.None);
             throw;
         }
         return new Created(user, key, UserProfiles.View(user, key));
     }
 
+    /// <summary>Refuses a handle that another user of the app (not <paramref name="except"/>) already has.</summary>
+    public async Task EnsureAvailableAsync(App app, string? email, string? phone, string? foldedUsername, Guid? except, CancellationToken ct)
+    {
+        if (email is not null && await TakenAsync(app.Id, "email", email, except, ct))
+        {
+            throw Problems.EmailTaken();
+        }
+        if (phone is not null && await TakenAsync(app.Id, "phone", phone, except, ct))
+        {
+            throw Problems.PhoneTaken();
+        }
+        if (foldedUsername is not null && await TakenAsync(app.Id, "username", foldedUsername, except, ct))
+        {
+            throw Problems.UsernameTaken();
+        }
+    }
+
+    public async Task<bool> UsernameTakenAsync(App app, string folded, CancellationToken ct) => await TakenAsync(app.Id, "username", folded, null, ct);
+
+    private Task<bool> TakenAsync(string appId, string kind, string value, Guid? except, CancellationToken ct)
+    {
+        var index = serverKeys.Blind(appId, kind, value);
+        var users = db.Users.Where(u => u.AppId == appId && u.Id != except);
+        return kind switch
+        {
+            "email" => users.AnyAsync(u => u.EmailIndex == index, ct),
+            "phone" => users.AnyAsync(u => u.PhoneIndex == index, ct),
+            _ => users.AnyAsync(u => u.UsernameIndex == index, ct),
+        };
+    }
+
+    public void SetEmail(User user, UserKey key, string? email, bool verified)
+    {
+        user.EmailIndex = email is null ? null : serverKeys.Blind(user.AppId, "email", email);
+        user.EmailSealed = key.Encrypt(UserFields.Email, email);
+        user.EmailVerified = email is not null && verified;
+    }
+
+    public void SetPhone(User user, UserKey key, string? phone, bool verified)
+    {
+        user.PhoneIndex = phone is null ? null : serverKeys.Blind(user.AppId, "phone", phone);
+        user.PhoneSealed = key.Encrypt(UserFields.Phone, phone);
+        user.PhoneVerified = phone is not null && verified;
+    }
+
+    public void SetUsername(User user, UserKey key, string? written)
+    {
+        user.UsernameIndex = FoldedName(written) is { } folded ? serverKeys.Blind(user.AppId, "username", folded) : null;
+        user.UsernameSealed = key.Encrypt(UserFields.Username, written);
+    }
+
+    private static string? FoldedName(string? written) => written?.ToLowerInvariant();
+
     public Task<User?> FindByEmailAsync(App app, string normalisedEmail, CancellationToken ct)
     {
-        var emailIndex = serverKeys.Blind(app.Id, "email", normalisedEmail);
-        return db.Users.FirstOrDefaultAsync(u => u.AppId == app.Id && u.EmailIndex == emailIndex, ct);
+        var index = serverKeys.Blind(app.Id, "email", normalisedEmail);
+        return db.Users.FirstOrDefaultAsync(u => u.AppId == app.Id && u.EmailIndex == index, ct);
+    }
+
+    public Task<User?> FindByPhoneAsync(App app, string e164, CancellationToken ct)
+    {
+        var index = serverKeys.Blind(app.Id, "phone", e164);
+        return db.Users.FirstOrDefaultAsync(u => u.AppId == app.Id && u.PhoneIndex == index, ct);
+    }
+
+    public Task<User?> FindByUsernameAsync(App app, string folded, CancellationToken ct)
+    {
+        var index = serverKeys.Blind(app.Id, "username", folded);
+        return db.Users.FirstOrDefaultAsync(u => u.AppId == app.Id && u.UsernameIndex == index, ct);
+    }
+
+    /// <summary>A login handle: an email, a phone number, or (where the app uses them) a user name.</summary>
+    public async Task<User?> FindByHandleAsync(App app, string handle, string? region, CancellationToken ct)
+    {
+        if (handle.Contains('@'))
+        {
+            return EmailAddress.TryNormalise(handle, out var email) ? await FindByEmailAsync(app, email, ct) : null;
+        }
+        if (Phones.LooksLikePhone(handle))
+        {
+            return Phones.TryNormalise(handle, region, out var phone) ? await FindByPhoneAsync(app, phone, ct) : null;
+        }
+        return app.Settings.UsernamesEnabled && UserNames.TryNormalise(handle, out _, out var folded, out _)
+            ? await FindByUsernameAsync(app, folded, ct)
+            : null;
     }
 }

@@ -14,13 +14,23 @@ public sealed class UserProfiles(UserKeyring keyring)
     public static UserView View(User user, UserKey key)
     {
         var email = key.Decrypt(UserFields.Email, user.EmailSealed);
-        return new UserView(user.Id, email ?? user.Id.ToString(), email, Phone: null, Username: null, user.Anonymous, user.Role, user.Plan);
+        var phone = key.Decrypt(UserFields.Phone, user.PhoneSealed);
+        var username = key.Decrypt(UserFields.Username, user.UsernameSealed);
+        return new UserView(user.Id, Handle(user, email, phone, username), email, phone, username, user.Anonymous, user.Role, user.Plan);
     }
+
+    /// <summary>An anonymous user's handle is ANON_ and its id (the seeds' form); others go by email, phone or name.</summary>
+    public static string Handle(User user, string? email, string? phone, string? username) =>
+        user.Anonymous ? AnonymousHandle(user.Id) : email ?? phone ?? username ?? user.Id.ToString();
+
+    public static string AnonymousHandle(Guid userId) => "ANON_" + userId.ToString().ToUpperInvariant();
 }
 
 /// <summary>Names of sealed fields; they go into the ciphertexts' associated data.</summary>
 public static class UserFields
 {
     public const string Email = "email";
+    public const string Phone = "phone";
+    public const string Username = "username";
     public const string Profile = "profile";
 }

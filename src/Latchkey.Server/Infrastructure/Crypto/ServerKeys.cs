@@ -18,6 +18,22 @@ public sealed class ServerKeys(MasterKey master)
     /// <summary>A value stored in the database to detect a start with the wrong master key.</summary>
     public byte[] Fingerprint { get; } = master.Derive("fingerprint-v1");
 
+    /// <summary>
+    /// Seals data that exists before its user does (a pending sign-up, an invitation, a queued
+    /// message); such rows expire and are deleted, so they need no per-user key to be shredded.
+    /// </summary>
+    public byte[] Pending { get; } = master.Derive("pending-v1");
+
+    /// <summary>Keys the HMAC under which one-time codes are stored: a stolen database cannot brute-force them.</summary>
+    public byte[] Codes { get; } = master.Derive("codes-v1");
+
+    public byte[] SealPending(string context, string value) => Sealed.Seal(Pending, Encoding.UTF8.GetBytes(value), context);
+
+    public string OpenPending(string context, byte[] sealedValue) => Encoding.UTF8.GetString(Sealed.Open(Pending, sealedValue, context));
+
+    /// <summary>The stored form of a one-time code, bound to the row it belongs to.</summary>
+    public byte[] CodeHash(Guid owner, string code) => HMACSHA256.HashData(Codes, Encoding.UTF8.GetBytes($"{owner:N}\n{code}"));
+
     /// <summary>HMAC-SHA256 of a normalised value, scoped by app and kind, e.g. ("app1", "email", "a@b.c").</summary>
     public byte[] Blind(string appId, string kind, string normalisedValue) =>
         HMACSHA256.HashData(BlindIndex, Encoding.UTF8.GetBytes($"{appId}\n{kind}\n{normalisedValue}"));

@@ -1,4 +1,9 @@
 using Latchkey.Server.Features.Apps;
+using Latchkey.Server.Features.Audit;
+using Latchkey.Server.Features.Challenges;
+using Latchkey.Server.Features.Delivery;
+using Latchkey.Server.Features.Invitations;
+using Latchkey.Server.Features.AppServerKeys;
 using Latchkey.Server.Features.Sessions;
 using Latchkey.Server.Features.Setup;
 using Latchkey.Server.Features.Tokens;
@@ -26,6 +31,12 @@ public abstract class LatchkeyDbContext(DbContextOptions options) : DbContext(op
     public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
     public DbSet<PlatformState> Platform => Set<PlatformState>();
     public DbSet<SetupToken> SetupTokens => Set<SetupToken>();
+    public DbSet<Challenge> Challenges => Set<Challenge>();
+    public DbSet<Invitation> Invitations => Set<Invitation>();
+    public DbSet<AppServerKey> AppServerKeys => Set<AppServerKey>();
+    public DbSet<Message> Messages => Set<Message>();
+    public DbSet<MessageTemplate> MessageTemplates => Set<MessageTemplate>();
+    public DbSet<AuditRecord> AuditRecords => Set<AuditRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -36,6 +47,11 @@ public abstract class LatchkeyDbContext(DbContextOptions options) : DbContext(op
         FilterByTenant<User>(modelBuilder);
         FilterByTenant<Session>(modelBuilder);
         FilterByTenant<RefreshToken>(modelBuilder);
+        FilterByTenant<Challenge>(modelBuilder);
+        FilterByTenant<Invitation>(modelBuilder);
+        FilterByTenant<AppServerKey>(modelBuilder);
+        FilterByTenant<Message>(modelBuilder);
+        FilterByTenant<MessageTemplate>(modelBuilder);
     }
 
     private void FilterByTenant<T>(ModelBuilder modelBuilder) where T : class, ITenantOwned =>

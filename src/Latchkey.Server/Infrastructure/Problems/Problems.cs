@@ -22,6 +22,29 @@ public static class Problems
     public static ProblemException EmailTaken() =>
         new(StatusCodes.Status409Conflict, "email_taken", "A user with this email already exists in this app.");
 
+    public static ProblemException PhoneTaken() =>
+        new(StatusCodes.Status409Conflict, "phone_taken", "A user with this phone number already exists in this app.");
+
+    public static ProblemException UsernameTaken() =>
+        new(StatusCodes.Status409Conflict, "username_taken", "This user name is taken in this app.");
+
+    public static ProblemException InvitationRequired() =>
+        new(StatusCodes.Status403Forbidden, "invitation_required", "This app is invite-only: accept an invitation to join.");
+
+    public static ProblemException VerificationRequired(string detail, Guid? verificationId = null) =>
+        new(StatusCodes.Status403Forbidden, "verification_required", detail,
+            verificationId is null ? null : new Dictionary<string, object?> { ["verificationId"] = verificationId });
+
+    public static ProblemException CodeInvalid(string detail, int? attemptsLeft = null) =>
+        new(StatusCodes.Status400BadRequest, "code_invalid", detail,
+            attemptsLeft is null ? null : new Dictionary<string, object?> { ["attemptsLeft"] = attemptsLeft });
+
+    public static ProblemException CodeExpired(string detail = "This code or link has expired; ask for a new one.") =>
+        new(StatusCodes.Status400BadRequest, "code_expired", detail);
+
+    public static ProblemException TooManyAttempts(int retryAfterSeconds, string detail) =>
+        new(StatusCodes.Status429TooManyRequests, "too_many_attempts", detail) { RetryAfterSeconds = retryAfterSeconds };
+
     public static ProblemException SignupDisabled() =>
         new(StatusCodes.Status403Forbidden, "signup_disabled", "This app does not accept new sign-ups.");
 

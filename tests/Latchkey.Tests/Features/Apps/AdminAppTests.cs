@@ -22,16 +22,23 @@ public abstract class AdminAppTests(ServerFixture fixture) : ApiTest(fixture)
         Assert.Equal(id, Str(created, "id"));
         Assert.Equal("Default app", Str(created, "name"));
         var settings = created["settings"]!;
-        Assert.Equal("open", Str(settings, "accessMode"));
-        Assert.Equal("none", Str(settings, "signupFlow"));
+        // The contract's defaults (shared/API.md "App settings").
+        Assert.Equal("registered", Str(settings, "accessMode"));
+        Assert.Equal("code", Str(settings, "signupFlow"));
         Assert.True(settings["signupEnabled"]!.GetValue<bool>());
+        Assert.False(settings["anonymousEnabled"]!.GetValue<bool>());
+        Assert.False(settings["usernamesEnabled"]!.GetValue<bool>());
+        Assert.False(settings["invitationsEnabled"]!.GetValue<bool>());
+        Assert.Equal(60, settings["codeTimeoutSeconds"]!.GetValue<int>());
+        Assert.Equal(5, settings["codeMaxAttempts"]!.GetValue<int>());
+        Assert.Equal("code", Str(settings, "passwordRecovery"));
         Assert.Equal(["password"], settings["methods"]!.AsArray().Select(m => m!.GetValue<string>()));
         Assert.Equal(900, settings["accessTokenLifetimeSeconds"]!.GetValue<int>());
         Assert.Equal(2_592_000, settings["refreshTokenLifetimeSeconds"]!.GetValue<int>());
         Assert.Equal(10, settings["refreshReuseIntervalSeconds"]!.GetValue<int>());
 
         var config = await OkJsonAsync(await GetAsync($"/v1/apps/{id}/config"));
-        Assert.Equal("open", Str(config, "accessMode"));
+        Assert.Equal("registered", Str(config, "accessMode"));
     }
 
     [Fact]
@@ -181,10 +188,15 @@ public abstract class AdminAppTests(ServerFixture fixture) : ApiTest(fixture)
     public static TheoryData<string, string> InvalidSettings => new()
     {
         { """{ "colour": "blue" }""", "colour" },
-        { """{ "accessMode": "registered" }""", "accessMode" },
-        { """{ "accessMode": "inviteOnly" }""", "accessMode" },
         { """{ "accessMode": "wide-open" }""", "accessMode" },
-        { """{ "signupFlow": "code" }""", "signupFlow" },
+        { """{ "signupFlow": "sms-pigeon" }""", "signupFlow" },
+        { """{ "accessMode": "registered", "signupFlow": "none" }""", "signupFlow" },
+        { """{ "accessMode": "registered", "anonymousEnabled": true }""", "anonymousEnabled" },
+        { """{ "accessMode": "inviteOnly", "anonymousEnabled": true }""", "anonymousEnabled" },
+        { """{ "codeTimeoutSeconds": 5 }""", "codeTimeoutSeconds" },
+        { """{ "codeMaxAttempts": 0 }""", "codeMaxAttempts" },
+        { """{ "passwordRecovery": "carrier" }""", "passwordRecovery" },
+        { """{ "emailFrom": "not an address" }""", "emailFrom" },
         { """{ "methods": [] }""", "methods" },
         { """{ "methods": ["password", "password"] }""", "methods" },
         { """{ "methods": ["carrierPigeon"] }""", "methods" },

@@ -85,6 +85,18 @@ public abstract partial class OperationsTests(ServerFixture fixture) : ApiTest(f
         await OkJsonAsync(await PatchAsync($"/v1/admin/apps/{app}", new { settings = new { signupEnabled = true } }, await AdminTokenAsync()));
 
         Assert.True((await OkJsonAsync(await GetAsync($"/v1/apps/{app}/config")))["signupEnabled"]!.GetValue<bool>());
+
+        await OkJsonAsync(await PatchAsync($"/v1/admin/apps/{app}", new
+        {
+            settings = new { anonymousEnabled = true, usernamesEnabled = true, invitationsEnabled = true, methods = new[] { "password", "emailCode" }, codeTimeoutSeconds = 120 },
+        }, await AdminTokenAsync()));
+
+        var config = await OkJsonAsync(await GetAsync($"/v1/apps/{app}/config"));
+        Assert.True(config["anonymousEnabled"]!.GetValue<bool>());
+        Assert.True(config["usernamesEnabled"]!.GetValue<bool>());
+        Assert.True(config["invitationsEnabled"]!.GetValue<bool>());
+        Assert.Equal(["password", "emailCode"], config["methods"]!.AsArray().Select(m => m!.GetValue<string>()));
+        Assert.Equal(120, config["codeTimeoutSeconds"]!.GetValue<int>());
     }
 
     [Fact]

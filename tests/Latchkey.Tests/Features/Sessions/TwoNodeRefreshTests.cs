@@ -23,7 +23,7 @@ public sealed class TwoNodeRefreshTests
 
         var admin = await Json(await a.PostAsJsonAsync("/v1/apps/console/login",
             new { handle = LatchkeyFactory.AdminEmail, password = LatchkeyFactory.AdminPassword }, ct));
-        using var create = new HttpRequestMessage(HttpMethod.Post, "/v1/admin/apps") { Content = JsonContent.Create(new { id = "two-nodes", name = "Two nodes" }) };
+        using var create = new HttpRequestMessage(HttpMethod.Post, "/v1/admin/apps") { Content = JsonContent.Create(new { id = "two-nodes", name = "Two nodes", settings = new { accessMode = "open", signupFlow = "none" } }) };
         create.Headers.Authorization = new AuthenticationHeaderValue("Bearer", admin["access_token"]!.GetValue<string>());
         (await b.SendAsync(create, ct)).EnsureSuccessStatusCode();
         var first = await Json(await a.PostAsJsonAsync("/v1/apps/two-nodes/signup", new { email = "race@example.com", password = ApiTest.GoodPassword }, ct));

@@ -19,7 +19,7 @@ public abstract class IndependentVerificationTests(string provider)
         using var client = server.CreateClient();
         var admin = await Json(await client.PostAsJsonAsync("/v1/apps/console/login",
             new { handle = LatchkeyFactory.AdminEmail, password = LatchkeyFactory.AdminPassword }, ct));
-        using var create = new HttpRequestMessage(HttpMethod.Post, "/v1/admin/apps") { Content = JsonContent.Create(new { id = "jose-check", name = "Jose" }) };
+        using var create = new HttpRequestMessage(HttpMethod.Post, "/v1/admin/apps") { Content = JsonContent.Create(new { id = "jose-check", name = "Jose", settings = new { accessMode = "open", signupFlow = "none" } }) };
         create.Headers.Authorization = new AuthenticationHeaderValue("Bearer", admin["access_token"]!.GetValue<string>());
         (await client.SendAsync(create, ct)).EnsureSuccessStatusCode();
         var tokens = await Json(await client.PostAsJsonAsync("/v1/apps/jose-check/signup",

@@ -1,0 +1,54 @@
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using Latchkey.Server.Infrastructure.Crypto;
+using Latchkey.Server.Infrastructure.Persistence;
+using Latchkey.Server.Infrastructure.Problems;
+using Microsoft.EntityFrameworkCore;
+
+namespace Latchkey.Server.Features.AppServerKeys;
+
+/// <summary>
+/// Reads an app server key from HTTP Basic (key id : secret), the client authentication of
+/// RFC 6749 §2.3.1 that introspection and revocation use too.
+/// </summary>
+public static class AppServerKeyAuthentication
+{
+    public static bool HasBasic(HttpRequest request) =>
+        request.Headers.Authorization.ToString().StartsWith("Basic ", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The key of this app named by the request's Basic credentials, or 401.</summary>
+    public static async Task<AppServerKey> AuthenticateAsync(HttpRequest request, string appId, LatchkeyDbContext db, TimeProvider clock, CancellationToken ct)
+    {
+        var failed = Problems.Unauthorized("The app server key is not valid.");
+        if (!AuthenticationHeaderValue.TryParse(request.Headers.Authorization, out var header) || header.Parameter is null)
+        {
+            throw failed;
+        }
+        string decoded;
+        try
+        {
+            decoded = Encoding.UTF8.GetString(Convert.FromBase64String(header.Parameter));
+        }
+        catch (FormatException)
+        {
+            throw failed;
+        }
+        var colon = decoded.IndexOf(':');
+        if (colon <= 0)
+        {
+            throw failed;
+        }
+        var (id, secret) = (decoded[..colon], decoded[(colon + 1)..]);
+        var key = await db.AppServerKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Id == id && k.AppId == appId && k.RevokedAt == null, ct);
+        // Note: the secret is compared even for an unknown id, so timing does not tell which ids exist.
+        var expected = key?.SecretHash ?? new byte[32];
+        if (!CryptographicOperations.FixedTimeEquals(expected, Secrets.Hash(secret)) || key is null)
+        {
+            throw failed;
+        }
+        var now = clock.GetUtcNow().UtcDateTime;
+        await db.AppServerKeys.Where(k => k.Id == key.Id).ExecuteUpdateAsync(k => k.SetProperty(x => x.LastUsedAt, now), ct);
+        return key;
+    }
+}

@@ -1,0 +1,238 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Latchkey.Server.Features.Apps;
+using Latchkey.Server.Features.Delivery;
+using Latchkey.Server.Infrastructure.Crypto;
+using Latchkey.Server.Infrastructure.Persistence;
+using Latchkey.Server.Infrastructure.Problems;
+using Microsoft.EntityFrameworkCore;
+
+namespace Latchkey.Server.Features.Challenges;
+
+/// <summary>What to send, to whom, and why.</summary>
+public sealed record ChallengeRequest
+{
+    public required string Purpose { get; init; }
+    public required string Channel { get; init; }
+    /// <summary>The normalised email or E.164 phone.</summary>
+    public required string Target { get; init; }
+    public required string Flow { get; init; }
+    public required string MessageKind { get; init; }
+    public Guid? UserId { get; init; }
+    public ChallengePayload? Payload { get; init; }
+    /// <summary>Store it and answer as usual, but send nothing and never accept a code.</summary>
+    public bool Decoy { get; init; }
+    public string? Language { get; init; }
+    /// <summary>Builds the link for the link flow from the challenge id and its secret token.</summary>
+    public Func<Guid, string, string>? Link { get; init; }
+}
+
+/// <summary>
+/// Sends one-time codes and links and checks them. Every decision that matters (the attempt
+/// count, the single use, the link's opening, the single hand-out of tokens) is a conditional
+/// update in the database, so concurrent requests on any number of nodes agree.
+/// </summary>
+public sealed class ChallengeService(LatchkeyDbContext db, ServerKeys keys, MessageQueue messages, ChallengeSignals signals, TimeProvider clock)
+{
+    public const int CodeLength = 6;
+
+    public sealed record Started(Challenge Challenge, int ExpiresIn);
+
+    public async Task<Started> StartAsync(App app, ChallengeRequest request, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var targetIndex = keys.Blind(app.Id, "challenge-target", request.Target);
+        await ThrottleAsync(app, targetIndex, request.Purpose, now, ct);
+
+        var lifetime = request.Flow == SignupFlows.Link ? app.Settings.LinkTimeout : app.Settings.CodeTimeout;
+        var challenge = new Challenge
+        {
+            Id = Guid.NewGuid(),
+            AppId = app.Id,
+            Purpose = request.Purpose,
+            Channel = request.Channel,
+            Flow = request.Flow,
+            TargetIndex = targetIndex,
+            UserId = request.UserId,
+            Decoy = request.Decoy,
+            MaxAttempts = app.Settings.CodeMaxAttempts,
+            CreatedAt = now,
+            ExpiresAt = now + lifetime,
+        };
+        string? code = null, link = null;
+        if (request.Flow == SignupFlows.Link)
+        {
+            var token = Secrets.NewToken();
+            challenge.LinkTokenHash = Secrets.Hash(token);
+            link = request.Link?.Invoke(challenge.Id, token) ?? throw new InvalidOperationException("A link challenge needs a link.");
+        }
+        else
+        {
+            code = NewCode();
+            challenge.CodeHash = keys.CodeHash(challenge.Id, code);
+        }
+        var payload = (request.Payload ?? new ChallengePayload()) with
+        {
+            Email = request.Channel == Channels.Email ? request.Target : request.Payload?.Email,
+            Phone = request.Channel == Channels.Sms ? request.Target : request.Payload?.Phone,
+        };
+        challenge.PayloadSealed = keys.SealPending(PayloadContext(challenge.Id), JsonSerializer.Serialize(payload, JsonSerializerOptions.Web));
+
+        db.Challenges.Add(challenge);
+        if (!request.Decoy)
+        {
+            await messages.QueueAsync(app, new OutgoingMessage(request.Channel, request.Target, request.MessageKind, request.Language, code, link, challenge.ExpiresAt), ct);
+        }
+        await db.SaveChangesAsync(ct);
+        return new Started(challenge, (int)lifetime.TotalSeconds);
+    }
+
+    /// <summary>A fresh code or link may go to one handle only every codeResendSeconds (decoys count too).</summary>
+    private async Task ThrottleAsync(App app, byte[] targetIndex, string purpose, DateTime now, CancellationToken ct)
+    {
+        var since = now - app.Settings.CodeResend;
+        var last = await db.Challenges.AsNoTracking()
+            .Where(c => c.AppId == app.Id && c.TargetIndex == targetIndex && c.Purpose == purpose && c.CreatedAt > since)
+            .OrderByDescending(c => c.CreatedAt)
+            .Select(c => (DateTime?)c.CreatedAt)
+            .FirstOrDefaultAsync(ct);
+        if (last is { } sentAt)
+        {
+            var wait = (int)Math.Ceiling((sentAt + app.Settings.CodeResend - now).TotalSeconds);
+            throw Problems.RateLimited(Math.Max(1, wait), "A code was sent to this address a moment ago; wait before asking for another.");
+        }
+    }
+
+    /// <summary>Checks a code; completes the challenge exactly once or throws the contract's code error.</summary>
+    public async Task<Challenge> VerifyCodeAsync(App app, Guid id, string? code, IReadOnlyCollection<string> purposes, CancellationToken ct)
+    {
+        var challenge = await FindAsync(app, id, purposes, ct);
+        if (challenge.Flow != SignupFlows.Code)
+        {
+            throw Problems.CodeInvalid("This verification is completed by opening the link that was sent.");
+        }
+        return await CheckCodeAsync(challenge, code, ct);
+    }
+
+    /// <summary>The newest live challenge of a purpose sent to a handle (recovery by email and code).</summary>
+    public async Task<Challenge?> FindLatestAsync(App app, string target, string purpose, CancellationToken ct)
+    {
+        var targetIndex = keys.Blind(app.Id, "challenge-target", target);
+        return await db.Challenges.AsNoTracking()
+            .Where(c => c.AppId == app.Id && c.TargetIndex == targetIndex && c.Purpose == purpose)
+            .OrderByDescending(c => c.CreatedAt)
+            .FirstOrDefaultAsync(ct);
+    }
+
+    public async Task<Challenge> CheckCodeAsync(Challenge challenge, string? code, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        EnsureOpen(challenge, now);
+        // Note: the attempt is counted before the code is compared, in one conditional update,
+        // so parallel guesses on many nodes still get codeMaxAttempts tries in all.
+        var counted = await db.Challenges
+            .Where(c => c.Id == challenge.Id && c.Attempts < c.MaxAttempts && c.CompletedAt == null)
+            .ExecuteUpdateAsync(c => c.SetProperty(x => x.Attempts, x => x.Attempts + 1), ct);
+        if (counted == 0)
+        {
+            throw TooMany(challenge, now);
+        }
+        var matches = !challenge.Decoy && code is { Length: CodeLength } && code.All(char.IsAsciiDigit)
+            && challenge.CodeHash is not null && CryptographicOperations.FixedTimeEquals(challenge.CodeHash, keys.CodeHash(challenge.Id, code));
+        if (!matches)
+        {
+            var left = await db.Challenges.Where(c => c.Id == challenge.Id).Select(c => c.MaxAttempts - c.Attempts).FirstAsync(ct);
+            if (left <= 0)
+            {
+                throw TooMany(challenge, now);
+            }
+            throw Problems.CodeInvalid("This code is not right.", left);
+        }
+        return await CompleteAsync(challenge, now, ct)
+            ? challenge
+            : throw Problems.CodeInvalid("This code was already used.");
+    }
+
+    /// <summary>Opens a link: true the first time, false when it was already opened.</summary>
+    public async Task<(Challenge Challenge, bool First)> ConfirmLinkAsync(App app, Guid id, string? token, IReadOnlyCollection<string> purposes, CancellationToken ct)
+    {
+        var challenge = await FindAsync(app, id, purposes, ct);
+        if (challenge.Flow != SignupFlows.Link || challenge.LinkTokenHash is null || string.IsNullOrEmpty(token)
+            || !CryptographicOperations.FixedTimeEquals(challenge.LinkTokenHash, Secrets.Hash(token)))
+        {
+            throw Problems.CodeInvalid("This link is not valid.");
+        }
+        if (challenge.CompletedAt is not null)
+        {
+            return (challenge, false);
+        }
+        var now = clock.GetUtcNow().UtcDateTime;
+        EnsureOpen(challenge, now);
+        return (challenge, await CompleteAsync(challenge, now, ct));
+    }
+
+    /// <summary>Records the user a completed challenge produced, and wakes whoever waits for it, on any node.</summary>
+    public async Task RecordOutcomeAsync(Challenge challenge, Guid userId, CancellationToken ct)
+    {
+        await db.Challenges.Where(c => c.Id == challenge.Id).ExecuteUpdateAsync(c => c.SetProperty(x => x.UserId, userId), ct);
+        challenge.UserId = userId;
+        signals.Notify(challenge.Id);
+        await PostgresChallengeListener.NotifyAsync(db, challenge.Id, ct);
+    }
+
+    /// <summary>Hands a completed link challenge's tokens out once: true for the one caller that gets them.</summary>
+    public async Task<bool> ClaimAsync(Challenge challenge, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        return await db.Challenges
+            .Where(c => c.Id == challenge.Id && c.CompletedAt != null && c.UserId != null && c.ClaimedAt == null)
+            .ExecuteUpdateAsync(c => c.SetProperty(x => x.ClaimedAt, now), ct) == 1;
+    }
+
+    public async Task<Challenge?> ReloadAsync(App app, Guid id, CancellationToken ct) =>
+        await db.Challenges.AsNoTracking().FirstOrDefaultAsync(c => c.Id == id && c.AppId == app.Id, ct);
+
+    public ChallengePayload Payload(Challenge challenge) =>
+        challenge.PayloadSealed is null
+            ? new ChallengePayload()
+            : JsonSerializer.Deserialize<ChallengePayload>(keys.OpenPending(PayloadContext(challenge.Id), challenge.PayloadSealed), JsonSerializerOptions.Web)!;
+
+    private async Task<Challenge> FindAsync(App app, Guid id, IReadOnlyCollection<string> purposes, CancellationToken ct)
+    {
+        var challenge = await ReloadAsync(app, id, ct);
+        if (challenge is null || !purposes.Contains(challenge.Purpose))
+        {
+            throw Problems.CodeInvalid("There is no such verification in this app.");
+        }
+        return challenge;
+    }
+
+    private static void EnsureOpen(Challenge challenge, DateTime now)
+    {
+        if (challenge.CompletedAt is not null)
+        {
+            throw Problems.CodeInvalid("This code or link was already used.");
+        }
+        if (now >= challenge.ExpiresAt)
+        {
+            throw Problems.CodeExpired();
+        }
+    }
+
+    private async Task<bool> CompleteAsync(Challenge challenge, DateTime now, CancellationToken ct)
+    {
+        var done = await db.Challenges
+            .Where(c => c.Id == challenge.Id && c.CompletedAt == null)
+            .ExecuteUpdateAsync(c => c.SetProperty(x => x.CompletedAt, now), ct) == 1;
+        challenge.CompletedAt = now;
+        return done;
+    }
+
+    private ProblemException TooMany(Challenge challenge, DateTime now) =>
+        Problems.TooManyAttempts(Math.Max(1, (int)Math.Ceiling((challenge.ExpiresAt - now).TotalSeconds)),
+            "Too many wrong codes: this one is dead. Ask for a new code.");
+
+    private static string NewCode() => RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static string PayloadContext(Guid id) => $"challenge:{id}";
+}

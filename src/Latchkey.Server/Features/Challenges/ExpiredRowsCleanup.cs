@@ -1,0 +1,34 @@
+using Latchkey.Server.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Latchkey.Server.Features.Challenges;
+
+/// <summary>
+/// Deletes challenges and invitations long past their expiry, with the sealed pending data they
+/// hold. Every node runs it; the deletes are idempotent, so no coordination is needed.
+/// </summary>
+public sealed class ExpiredRowsCleanup(IServiceScopeFactory scopes, TimeProvider clock, ILogger<ExpiredRowsCleanup> logger) : BackgroundService
+{
+    private static readonly TimeSpan Every = TimeSpan.FromMinutes(10);
+    private static readonly TimeSpan Keep = TimeSpan.FromDays(1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Every, TimeProvider.System);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<LatchkeyDbContext>();
+                var cutoff = clock.GetUtcNow().UtcDateTime - Keep;
+                await db.Challenges.Where(c => c.ExpiresAt < cutoff).ExecuteDeleteAsync(stoppingToken);
+                await db.Invitations.Where(i => i.ExpiresAt < cutoff - TimeSpan.FromDays(29)).ExecuteDeleteAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "Could not delete expired challenges; will try again");
+            }
+        }
+    }
+}

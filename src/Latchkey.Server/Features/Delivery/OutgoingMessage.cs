@@ -1,0 +1,35 @@
+namespace Latchkey.Server.Features.Delivery;
+
+/// <summary>What a feature asks to send; the template of its kind, in the best language, gives the words.</summary>
+public sealed record OutgoingMessage(
+    string Channel,
+    string To,
+    string Kind,
+    string? Language = null,
+    string? Code = null,
+    string? Link = null,
+    DateTime? ExpiresAt = null);
+
+public static class Channels
+{
+    public const string Email = "email";
+    public const string Sms = "sms";
+}
+
+/// <summary>The kinds of messages the server sends; each has a built-in English template.</summary>
+public static class MessageKinds
+{
+    public const string SignupCode = "signupCode";
+    public const string SignupLink = "signupLink";
+    public const string VerifyCode = "verifyCode";
+    public const string VerifyLink = "verifyLink";
+    public const string LoginCode = "loginCode";
+    public const string Invitation = "invitation";
+    public const string Welcome = "welcome";
+    public const string RecoveryCode = "recoveryCode";
+    public const string RecoveryLink = "recoveryLink";
+    public static readonly string[] All = [SignupCode, SignupLink, VerifyCode, VerifyLink, LoginCode, Invitation, Welcome, RecoveryCode, RecoveryLink];
+}
+
+/// <summary>A rendered message as sealed in <see cref="Message.ContentSealed"/>.</summary>
+public sealed record MessageContent(string To, string? From, string? Subject, string Text, string? Html, string? Code, string? Link);

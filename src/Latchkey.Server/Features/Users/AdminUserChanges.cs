@@ -1,0 +1,193 @@
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Nodes;
+using Latchkey.Server.Features.Apps;
+using Latchkey.Server.Features.Audit;
+using Latchkey.Server.Features.Auth;
+using Latchkey.Server.Features.Passwords;
+using Latchkey.Server.Features.Sessions;
+using Latchkey.Server.Features.SignUp;
+using Latchkey.Server.Infrastructure.Http;
+using Latchkey.Server.Infrastructure.KeyStore;
+using Latchkey.Server.Infrastructure.Persistence;
+using Latchkey.Server.Infrastructure.Problems;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Latchkey.Server.Features.Users;
+
+/// <summary>
+/// Admins create, change and erase users (MISSION B6, U3). A password or email reset by an admin
+/// (after identifying the person another way) ends the user's sessions and is audited.
+/// </summary>
+public static class AdminUserChanges
+{
+    public static RouteGroupBuilder MapAdminUserChangeEndpoints(this RouteGroupBuilder admin)
+    {
+        admin.MapPost("/apps/{appId}/users", CreateAsync).WithSummary("Create a user (any access mode)");
+        admin.MapPatch("/apps/{appId}/users/{userId:guid}", UpdateAsync)
+            .WithSummary("Change a user's handles, password, role, plan or disabled flag; a new password or email ends their sessions");
+        admin.MapDelete("/apps/{appId}/users/{userId:guid}", DeleteAsync).WithSummary("Erase a user: their data key is destroyed");
+        return admin;
+    }
+
+    public sealed record CreateUserRequest
+    {
+        [MaxLength(EmailAddress.MaxLength)] public string? Email { get; init; }
+        [MaxLength(Phones.MaxLength)] public string? Phone { get; init; }
+        [MaxLength(200)] public string? Username { get; init; }
+        [MaxLength(4096)] public string? Password { get; init; }
+        [MaxLength(32)] public string? Role { get; init; }
+        public bool? EmailVerified { get; init; }
+        public JsonObject? Metadata { get; init; }
+    }
+
+    public sealed record UpdateUserRequest
+    {
+        [MaxLength(EmailAddress.MaxLength)] public string? Email { get; init; }
+        [MaxLength(Phones.MaxLength)] public string? Phone { get; init; }
+        [MaxLength(200)] public string? Username { get; init; }
+        [MaxLength(4096)] public string? Password { get; init; }
+        [MaxLength(32)] public string? Role { get; init; }
+        [MaxLength(32)] public string? Plan { get; init; }
+        public bool? Disabled { get; init; }
+    }
+
+    internal static async Task<Created<AdminUserEndpoints.AdminUserView>> CreateAsync(
+        AdminCaller admin, string appId, CreateUserRequest request, LatchkeyDbContext db, UserAccounts accounts,
+        PasswordHasher hasher, PasswordPolicy policy, AuditLog audit, UserKeyring keyring, CancellationToken ct)
+    {
+        var app = await db.Apps.AsNoTracking().FirstOrDefaultAsync(a => a.Id == appId, ct) ?? throw Problems.AppNotFound(appId);
+        var email = request.Email is null ? null : HandleInput.Parse(request.Email, null, null, required: false)!.Value.Value;
+        var phone = request.Phone is null ? null : HandleInput.Parse(null, request.Phone, null, required: false)!.Value.Value;
+        var name = NewAccountInput.CheckUsername(app, request.Username);
+        if (email is null && phone is null && name.Username is null)
+        {
+            throw Problems.InvalidField("email", "A user needs an email, a phone number or a user name.");
+        }
+        var role = CheckRole(admin, app, request.Role ?? Roles.User);
+        if (request.Password is { Length: > 0 } password)
+        {
+            policy.Check(password, email);
+        }
+        JsonLimits.EnsureSmallObject(request.Metadata, "metadata");
+        await accounts.EnsureAvailableAsync(app, email, phone, name.FoldedUsername, null, ct);
+        var created = await accounts.CreateAsync(app, new NewUser
+        {
+            Email = email,
+            EmailVerified = request.EmailVerified ?? false,
+            Phone = phone,
+            Username = name.Username,
+            PasswordHash = request.Password is { Length: > 0 } p ? await hasher.HashAsync(p, ct) : null,
+            Role = role,
+            Metadata = request.Metadata,
+        }, ct);
+        audit.Record(admin, appId, "user.create", created.User.Id);
+        await db.SaveChangesAsync(ct);
+        var view = await AdminUserEndpoints.ViewAsync(created.User, keyring, ct);
+        return TypedResults.Created($"/v1/admin/apps/{appId}/users/{created.User.Id}", view);
+    }
+
+    internal static async Task<Ok<AdminUserEndpoints.AdminUserView>> UpdateAsync(
+        AdminCaller admin, string appId, Guid userId, UpdateUserRequest request, LatchkeyDbContext db, UserAccounts accounts,
+        UserKeyring keyring, PasswordHasher hasher, PasswordPolicy policy, SessionService sessions, AuditLog audit, TimeProvider clock, CancellationToken ct)
+    {
+        var app = await db.Apps.AsNoTracking().FirstOrDefaultAsync(a => a.Id == appId, ct) ?? throw Problems.AppNotFound(appId);
+        var user = await db.Users.FirstOrDefaultAsync(u => u.Id == userId && u.AppId == appId, ct)
+            ?? throw Problems.NotFound("This app has no user with this id.");
+        var key = await keyring.GetAsync(user.Id, ct);
+        var changed = new List<string>();
+        var endSessions = false;
+
+        var email = request.Email is null ? null : HandleInput.Parse(request.Email, null, null, required: false)!.Value.Value;
+        var phone = request.Phone is null ? null : HandleInput.Parse(null, request.Phone, null, required: false)!.Value.Value;
+        var name = NewAccountInput.CheckUsername(app, request.Username);
+        await accounts.EnsureAvailableAsync(app, email, phone, name.FoldedUsername, user.Id, ct);
+        if (email is not null)
+        {
+            // The admin identified the person another way: the new email is taken as theirs.
+            accounts.SetEmail(user, key, email, verified: true);
+            user.Anonymous = false;
+            changed.Add("email");
+            endSessions = true;
+        }
+        if (phone is not null)
+        {
+            accounts.SetPhone(user, key, phone, verified: true);
+            user.Anonymous = false;
+            changed.Add("phone");
+        }
+        if (name.Username is not null)
+        {
+            accounts.SetUsername(user, key, name.Username);
+            changed.Add("username");
+        }
+        if (request.Password is { Length: > 0 } password)
+        {
+            policy.Check(password, email ?? key.Decrypt(UserFields.Email, user.EmailSealed));
+            user.PasswordHash = await hasher.HashAsync(password, ct);
+            changed.Add("password");
+            endSessions = true;
+        }
+        if (request.Role is not null)
+        {
+            user.Role = CheckRole(admin, app, request.Role);
+            changed.Add("role");
+        }
+        if (request.Plan is not null)
+        {
+            user.Plan = request.Plan is Plans.Free or Plans.Trial or Plans.Paid ? request.Plan
+                : throw Problems.InvalidField("plan", "plan must be free, trial or paid.");
+            changed.Add("plan");
+        }
+        if (request.Disabled is { } disabled)
+        {
+            user.Disabled = disabled;
+            changed.Add("disabled");
+            endSessions |= disabled;
+        }
+        if (changed.Count == 0)
+        {
+            throw Problems.InvalidRequest("Nothing to change: give email, phone, username, password, role, plan or disabled.");
+        }
+        user.UpdatedAt = clock.GetUtcNow().UtcDateTime;
+        audit.Record(admin, appId, "user.update", user.Id, string.Join(",", changed));
+        await db.SaveChangesAsync(ct);
+        if (endSessions)
+        {
+            await sessions.RevokeAllAsync(user.Id, RevokeReasons.Admin, ct);
+        }
+        return TypedResults.Ok(await AdminUserEndpoints.ViewAsync(user, keyring, ct));
+    }
+
+    internal static async Task<NoContent> DeleteAsync(
+        AdminCaller admin, string appId, Guid userId, LatchkeyDbContext db, UserKeyring keyring, AuditLog audit, CancellationToken ct)
+    {
+        if (admin.Caller.UserId == userId)
+        {
+            throw Problems.Forbidden("Admins cannot erase themselves.");
+        }
+        var deleted = await db.Users.Where(u => u.Id == userId && u.AppId == appId).ExecuteDeleteAsync(ct);
+        if (deleted == 0)
+        {
+            throw Problems.NotFound("This app has no user with this id.");
+        }
+        // Note: crypto-shredding: without the data key, backups taken before cannot be read either.
+        await keyring.DestroyAsync(userId, ct);
+        audit.Record(admin, appId, "user.erase", userId);
+        await db.SaveChangesAsync(ct);
+        return TypedResults.NoContent();
+    }
+
+    private static string CheckRole(AdminCaller admin, App app, string role)
+    {
+        if (role == Roles.SuperAdmin)
+        {
+            if (app.Id != App.ConsoleId || !admin.IsSuperAdmin)
+            {
+                throw Problems.InvalidField("role", "Only super admins make super admins, and only in the console app.");
+            }
+            return role;
+        }
+        return role is Roles.Admin or Roles.User ? role : throw Problems.InvalidField("role", "role must be user or admin.");
+    }
+}
