@@ -36,9 +36,16 @@ public sealed class LatchkeyApi : IDisposable
 
         using var create = new HttpRequestMessage(HttpMethod.Post, "v1/admin/apps")
         {
-            Content = JsonContent.Create(new { id = AppId, name = "Benchmark" }),
+            // Open and unverified, so sign-up answers tokens at once; emailCode for the code sign-in phase.
+            Content = JsonContent.Create(new
+            {
+                id = AppId,
+                name = "Benchmark",
+                settings = new { accessMode = "open", signupFlow = "none", methods = new[] { "password", "emailCode" } },
+            }),
         };
-        create.Headers.Authorization = new("Bearer", tokens?.AccessToken);
+        _adminToken = tokens?.AccessToken;
+        create.Headers.Authorization = new("Bearer", _adminToken);
         using var created = await _http.SendAsync(create, ct);
         await EnsureAsync(created, "creating the app", ct);
     }
@@ -51,6 +58,36 @@ public sealed class LatchkeyApi : IDisposable
 
     public Task<(Outcome Outcome, string? RefreshToken)> RefreshAsync(string refreshToken, CancellationToken ct) =>
         PostForTokensAsync($"v1/apps/{AppId}/token", new { refresh_token = refreshToken }, ct);
+
+    /// <summary>
+    /// Passwordless sign-in of a new email, as a client and its user do it: ask for a code, read it
+    /// (here from the dev outbox, through the admin API), and sign in with it.
+    /// </summary>
+    public async ValueTask<Outcome> CodeSignInAsync(string email, CancellationToken ct)
+    {
+        using var sent = await _http.PostAsJsonAsync($"v1/apps/{AppId}/login/code", new { email }, ct);
+        if (!sent.IsSuccessStatusCode)
+        {
+            return Outcome.Failed(await ErrorLabelAsync(sent, ct));
+        }
+        var challengeId = (await sent.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("challengeId").GetString();
+
+        using var outbox = new HttpRequestMessage(HttpMethod.Get, $"v1/admin/apps/{AppId}/outbox?to={Uri.EscapeDataString(email)}&limit=1");
+        outbox.Headers.Authorization = new("Bearer", _adminToken);
+        using var read = await _http.SendAsync(outbox, ct);
+        if (!read.IsSuccessStatusCode)
+        {
+            return Outcome.Failed("outbox " + await ErrorLabelAsync(read, ct));
+        }
+        var messages = await read.Content.ReadFromJsonAsync<JsonElement>(ct);
+        if (messages.GetArrayLength() == 0)
+        {
+            return Outcome.Failed("no code in the outbox");
+        }
+        var code = messages[0].GetProperty("code").GetString();
+        var (outcome, _) = await PostForTokensAsync($"v1/apps/{AppId}/login/code/verify", new { challengeId, code }, ct);
+        return outcome;
+    }
 
     public async ValueTask<Outcome> JwksAsync(CancellationToken ct)
     {
@@ -105,6 +142,8 @@ public sealed class LatchkeyApi : IDisposable
             throw new InvalidOperationException($"{what} failed: {(int)response.StatusCode} {body}");
         }
     }
+
+    private string? _adminToken;
 
     public void Dispose() => _http.Dispose();
 

@@ -18,9 +18,11 @@ namespace Latchkey.Server.Features.Delivery;
 /// nodes' workers poll every second, so any of them may send it.
 /// </remarks>
 public sealed class MessageQueue(
-    LatchkeyDbContext db, ServerKeys keys, IOptions<DeliveryOptions> options, TimeProvider clock, DeliverySignal signal)
+    LatchkeyDbContext db, ServerKeys keys, IOptions<DeliveryOptions> options, TimeProvider clock, DeliverySignal signal,
+    ILogger<MessageQueue> logger)
 {
     private bool _wakesAfterSave;
+    private readonly List<(string AppId, MessageContent Content, string Channel, string Kind)> _toShow = [];
 
     /// <summary>Adds the message to the context; it is stored with the caller's SaveChanges.</summary>
     public async Task QueueAsync(App app, OutgoingMessage message, CancellationToken ct)
@@ -55,11 +57,36 @@ public sealed class MessageQueue(
             CreatedAt = now,
             SentAt = outbox ? now : null,
         });
+        if (outbox)
+        {
+            ShowOnConsoleAfterSave(app.Id, content, message);
+        }
         if (!outbox && !_wakesAfterSave)
         {
             _wakesAfterSave = true;
             db.SavedChanges += (_, _) => signal.Wake();
         }
+    }
+
+    /// <summary>
+    /// The dev outbox prints what it stores, once stored, so a developer running the server sees
+    /// codes and links in the terminal. Only the outbox does this: real deliveries never log content.
+    /// </summary>
+    private void ShowOnConsoleAfterSave(string appId, MessageContent content, OutgoingMessage message)
+    {
+        if (_toShow.Count == 0)
+        {
+            db.SavedChanges += (_, _) =>
+            {
+                foreach (var (app, shown, channel, kind) in _toShow)
+                {
+                    logger.LogInformation("Outbox ({App}) {Channel} {Kind} to {To}: {Subject} | code {Code} | link {Link}",
+                        app, channel, kind, shown.To, shown.Subject ?? "(sms)", shown.Code ?? "-", shown.Link ?? "-");
+                }
+                _toShow.Clear();
+            };
+        }
+        _toShow.Add((appId, content, message.Channel, message.Kind));
     }
 
     /// <summary>The blind index of a recipient: emails trimmed and lower-cased, phones (E.164) as given.</summary>

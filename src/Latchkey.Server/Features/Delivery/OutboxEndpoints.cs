@@ -44,7 +44,9 @@ public static class OutboxEndpoints
             .Where(m => m.AppId == appId && m.Provider == DeliveryProviders.Outbox && m.ContentSealed != null);
         if (!string.IsNullOrWhiteSpace(to))
         {
-            var index = MessageQueue.ToIndex(keys, appId, to);
+            // An unencoded '+' in a query string arrives as a space: "?to=+15550100" still means the phone.
+            var recipient = to.Trim() is { Length: > 0 } t && t.All(char.IsAsciiDigit) ? "+" + t : to;
+            var index = MessageQueue.ToIndex(keys, appId, recipient);
             query = query.Where(m => m.ToIndex == index);
         }
         var messages = await query.OrderByDescending(m => m.CreatedAt).ThenByDescending(m => m.Id)

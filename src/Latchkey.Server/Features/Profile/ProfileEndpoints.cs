@@ -63,7 +63,15 @@ public static class ProfileEndpoints
         var profile = ProfilePatch.Apply(Read(user, key), patch);
         user.ProfileSealed = key.Encrypt(UserFields.Profile, JsonSerializer.Serialize(profile, JsonSerializerOptions.Web));
         user.UpdatedAt = clock.GetUtcNow().UtcDateTime;
-        await db.SaveChangesAsync(ct);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            // Two users raced for one user name: the unique index decided.
+            throw Problems.UsernameTaken();
+        }
         return TypedResults.Ok(View(user, key, profile));
     }
 

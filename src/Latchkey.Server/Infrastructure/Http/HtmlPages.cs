@@ -11,7 +11,7 @@ public static class HtmlPages
     public static string Encode(string? text) => HtmlEncoder.Default.Encode(text ?? "");
 
     public static IResult Page(string title, string bodyHtml, int status = StatusCodes.Status200OK) =>
-        Results.Content($$"""
+        new FramedPage(Results.Content($$"""
             <!doctype html>
             <html lang="en">
             <head>
@@ -34,7 +34,19 @@ public static class HtmlPages
             </main>
             </body>
             </html>
-            """, "text/html; charset=utf-8", System.Text.Encoding.UTF8, status);
+            """, "text/html; charset=utf-8", System.Text.Encoding.UTF8, status));
+
+    /// <summary>These pages confirm addresses and take passwords: never inside another site's frame, no scripts.</summary>
+    private sealed class FramedPage(IResult inner) : IResult
+    {
+        public Task ExecuteAsync(HttpContext context)
+        {
+            context.Response.Headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+            context.Response.Headers.XFrameOptions = "DENY";
+            context.Response.Headers.CacheControl = "no-store";
+            return inner.ExecuteAsync(context);
+        }
+    }
 
     public static IResult Problem(Problems.ProblemException problem) =>
         Page("This link cannot be used", $"<p class=\"error\" role=\"alert\">{Encode(problem.Message)}</p>", problem.Status);

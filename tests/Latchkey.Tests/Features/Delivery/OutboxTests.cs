@@ -45,6 +45,7 @@ public abstract class OutboxTests(ServerFixture fixture) : DeliveryTest(fixture)
 
         var toPhone = await OkJsonArrayAsync(await GetAsync($"/v1/admin/apps/{app}/outbox?to=%2B15550100002", token));
         Assert.Equal("100002", Str(Assert.Single(toPhone), "code"));
+        Assert.Equal("100002", Str(Assert.Single(await OkJsonArrayAsync(await GetAsync($"/v1/admin/apps/{app}/outbox?to=+15550100002", token))), "code"));
         Assert.Single(await OkJsonArrayAsync(await GetAsync($"/v1/admin/apps/{app}/outbox?limit=1", token)));
         Assert.Single(await OkJsonArrayAsync(await GetAsync($"/v1/admin/apps/{other}/outbox", token)));
     }
