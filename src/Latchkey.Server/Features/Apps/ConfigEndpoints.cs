@@ -34,7 +34,7 @@ public static class ConfigEndpoints
             s.AnonymousEnabled, s.UsernamesEnabled, s.InvitationsEnabled, s.Methods, s.CodeTimeoutSeconds)
         {
             PasswordRecovery = s.PasswordRecovery,
-            CodeLength = 6,
+            CodeLength = Challenges.OneTimeCodes.Length,
         });
     }
 }

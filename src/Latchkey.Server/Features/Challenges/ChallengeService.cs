@@ -34,8 +34,6 @@ public sealed record ChallengeRequest
 /// </summary>
 public sealed class ChallengeService(LatchkeyDbContext db, ServerKeys keys, MessageQueue messages, ChallengeSignals signals, TimeProvider clock)
 {
-    public const int CodeLength = 6;
-
     public sealed record Started(Challenge Challenge, int ExpiresIn);
 
     public async Task<Started> StartAsync(App app, ChallengeRequest request, CancellationToken ct)
@@ -68,7 +66,7 @@ public sealed class ChallengeService(LatchkeyDbContext db, ServerKeys keys, Mess
         }
         else
         {
-            code = NewCode();
+            code = OneTimeCodes.New();
             challenge.CodeHash = keys.CodeHash(challenge.Id, code);
         }
         var payload = (request.Payload ?? new ChallengePayload()) with
@@ -137,8 +135,7 @@ public sealed class ChallengeService(LatchkeyDbContext db, ServerKeys keys, Mess
         {
             throw TooMany(challenge, now);
         }
-        var matches = !challenge.Decoy && code is { Length: CodeLength } && code.All(char.IsAsciiDigit)
-            && challenge.CodeHash is not null && CryptographicOperations.FixedTimeEquals(challenge.CodeHash, keys.CodeHash(challenge.Id, code));
+        var matches = !challenge.Decoy && OneTimeCodes.Matches(keys, challenge.Id, challenge.CodeHash, code);
         if (!matches)
         {
             var left = await db.Challenges.Where(c => c.Id == challenge.Id).Select(c => c.MaxAttempts - c.Attempts).FirstAsync(ct);
@@ -231,8 +228,6 @@ public sealed class ChallengeService(LatchkeyDbContext db, ServerKeys keys, Mess
     private ProblemException TooMany(Challenge challenge, DateTime now) =>
         Problems.TooManyAttempts(Math.Max(1, (int)Math.Ceiling((challenge.ExpiresAt - now).TotalSeconds)),
             "Too many wrong codes: this one is dead. Ask for a new code.");
-
-    private static string NewCode() => RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
 
     private static string PayloadContext(Guid id) => $"challenge:{id}";
 }

@@ -1,7 +1,7 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Latchkey.Server.Features.Apps;
+using Latchkey.Server.Features.Challenges;
 using Latchkey.Server.Features.Delivery;
 using Latchkey.Server.Features.Users;
 using Latchkey.Server.Infrastructure.Crypto;
@@ -29,7 +29,7 @@ public sealed class InvitationService(LatchkeyDbContext db, ServerKeys keys, Use
             .ExecuteUpdateAsync(i => i.SetProperty(x => x.RevokedAt, now), ct);
 
         var id = Guid.CreateVersion7();
-        var code = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
+        var code = OneTimeCodes.New();
         var invitation = new Invitation
         {
             Id = id,
@@ -75,8 +75,7 @@ public sealed class InvitationService(LatchkeyDbContext db, ServerKeys keys, Use
         {
             throw Problems.TooManyAttempts(3600, "Too many wrong codes for this invitation; ask the inviter to send a new one.");
         }
-        var matches = code is { Length: 6 } && code.All(char.IsAsciiDigit)
-            && CryptographicOperations.FixedTimeEquals(invitation.CodeHash, keys.CodeHash(invitation.Id, code));
+        var matches = OneTimeCodes.Matches(keys, invitation.Id, invitation.CodeHash, code);
         if (!matches)
         {
             var left = invitation.MaxAttempts - invitation.Attempts - 1;
