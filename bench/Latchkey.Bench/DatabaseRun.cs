@@ -11,6 +11,7 @@ public sealed record DatabaseResults(
     PhaseResult Refresh,
     PhaseResult Jwks,
     PhaseResult CodeSignIn,
+    PhaseResult LinkWakeup,
     PhaseResult RawWrites,
     IReadOnlyDictionary<string, int> ServerWarnings);
 
@@ -30,7 +31,7 @@ public static class DatabaseRun
         var hashes = await RawLimits.MeasureHashesAsync(options.Timing, ct);
         Log.Phase(db.Name, hashes);
 
-        PhaseResult signUp, login, refresh, jwks, codeSignIn;
+        PhaseResult signUp, login, refresh, jwks, codeSignIn, linkWakeup;
         IReadOnlyDictionary<string, int> warnings;
         Log.Info($"{db.Name}: starting the server");
         await using (var server = await ServerProcess.StartAsync(options.ServerDll, db.ServerConnectionString, db.WorkDir, ct))
@@ -63,6 +64,10 @@ public static class DatabaseRun
             codeSignIn = await PhaseAsync(server, db, "code sign-in", options.IoWorkers, options,
                 _ => token => api.CodeSignInAsync($"code{Interlocked.Increment(ref nextCode)}@bench.example", token), ct);
 
+            Log.Info($"{db.Name}: link wake-up across two nodes");
+            linkWakeup = await LinkWakeup.MeasureAsync(server, db, options, Path.Combine(db.WorkDir, "keys"), ct);
+            Log.Phase(db.Name, linkWakeup);
+
             warnings = server.Warnings;
             await server.StopAsync();
         }
@@ -72,7 +77,7 @@ public static class DatabaseRun
         var raw = await RawLimits.MeasureWritesAsync(scratch, options.IoWorkers, options.Timing, ct);
         Log.Phase(db.Name, raw);
         var settings = await db.DescribeAsync(ct) + (idle is { } share ? $"; CPU {share * 100:0}% idle just before this run" : "");
-        return new DatabaseResults(db.Name, settings, hashes, signUp, login, refresh, jwks, codeSignIn, raw, warnings);
+        return new DatabaseResults(db.Name, settings, hashes, signUp, login, refresh, jwks, codeSignIn, linkWakeup, raw, warnings);
     }
 
     private static async Task<PhaseResult> PhaseAsync(

@@ -31,6 +31,7 @@ public sealed class Report(BenchOptions options)
             Row(md, db.Database, db.Refresh, db.RawWrites, target: 0.50);
             Row(md, db.Database, db.Jwks, limit: null, target: null);
             Row(md, db.Database, db.CodeSignIn, limit: null, target: null);
+            Row(md, db.Database, db.LinkWakeup, limit: null, target: null);
         }
 
         md.AppendLine().AppendLine("Limits, measured in the same run without the server:").AppendLine();

@@ -48,13 +48,14 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<ServerProcess> StartAsync(string serverDll, string database, string workDir, CancellationToken ct)
+    /// <summary>Starts a node; a second node of the same deployment passes the first one's <paramref name="keysDir"/>.</summary>
+    public static async Task<ServerProcess> StartAsync(string serverDll, string database, string workDir, CancellationToken ct, string? keysDir = null)
     {
         if (!File.Exists(serverDll))
         {
             throw new FileNotFoundException($"The server is not built: {serverDll} (bench/run.sh builds it).");
         }
-        var keysDir = Directory.CreateDirectory(Path.Combine(workDir, "keys")).FullName;
+        keysDir ??= Directory.CreateDirectory(Path.Combine(workDir, "keys")).FullName;
         var port = FreePort();
         var start = new ProcessStartInfo("dotnet")
         {
