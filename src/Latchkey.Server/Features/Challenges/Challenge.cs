@@ -64,6 +64,8 @@ internal sealed class ChallengeConfiguration : IEntityTypeConfiguration<Challeng
         challenge.Property(c => c.Flow).HasMaxLength(8);
         challenge.HasIndex(c => new { c.AppId, c.TargetIndex, c.CreatedAt });
         challenge.HasIndex(c => c.ExpiresAt);
+        // Links carry only their token: it is how a link finds its challenge.
+        challenge.HasIndex(c => c.LinkTokenHash).IsUnique();
         challenge.HasOne<Apps.App>().WithMany().HasForeignKey(c => c.AppId).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -150,12 +150,22 @@ public sealed class ChallengeService(LatchkeyDbContext db, ServerKeys keys, Mess
             : throw Problems.CodeInvalid("This code was already used.");
     }
 
-    /// <summary>Opens a link: true the first time, false when it was already opened.</summary>
-    public async Task<(Challenge Challenge, bool First)> ConfirmLinkAsync(App app, Guid id, string? token, IReadOnlyCollection<string> purposes, CancellationToken ct)
+    /// <summary>The challenge a link's token belongs to, if the token is one this app sent.</summary>
+    public async Task<Challenge?> FindByLinkAsync(App app, string? token, CancellationToken ct)
     {
-        var challenge = await FindAsync(app, id, purposes, ct);
-        if (challenge.Flow != SignupFlows.Link || challenge.LinkTokenHash is null || string.IsNullOrEmpty(token)
-            || !CryptographicOperations.FixedTimeEquals(challenge.LinkTokenHash, Secrets.Hash(token)))
+        if (string.IsNullOrEmpty(token) || !Secrets.TryDecode(token, 32, out _))
+        {
+            return null;
+        }
+        var hash = Secrets.Hash(token);
+        return await db.Challenges.AsNoTracking().FirstOrDefaultAsync(c => c.AppId == app.Id && c.LinkTokenHash == hash && c.Flow == SignupFlows.Link, ct);
+    }
+
+    /// <summary>Opens a link: true the first time, false when it was already opened.</summary>
+    public async Task<(Challenge Challenge, bool First)> ConfirmLinkAsync(App app, string? token, IReadOnlyCollection<string> purposes, CancellationToken ct)
+    {
+        var challenge = await FindByLinkAsync(app, token, ct);
+        if (challenge is null || !purposes.Contains(challenge.Purpose))
         {
             throw Problems.CodeInvalid("This link is not valid.");
         }

@@ -55,6 +55,7 @@ internal sealed class MessageConfiguration : IEntityTypeConfiguration<Message>
         message.Property(m => m.LastError).HasMaxLength(500);
         message.HasIndex(m => new { m.Status, m.NextAttemptAt });
         message.HasIndex(m => new { m.AppId, m.CreatedAt });
+        message.HasIndex(m => m.CreatedAt);
         message.HasIndex(m => new { m.AppId, m.ToIndex });
         message.HasOne<Apps.App>().WithMany().HasForeignKey(m => m.AppId).OnDelete(DeleteBehavior.Cascade);
     }

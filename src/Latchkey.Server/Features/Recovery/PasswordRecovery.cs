@@ -59,9 +59,13 @@ public sealed class PasswordRecovery(
 
     public async Task ResetWithLinkAsync(App app, Guid challengeId, string? token, string newPassword, CancellationToken ct)
     {
-        var found = await challenges.ReloadAsync(app, challengeId, ct);
-        policy.Check(newPassword, found is null ? null : challenges.Payload(found).Email, "newPassword");
-        var (challenge, first) = await challenges.ConfirmLinkAsync(app, challengeId, token, [ChallengePurposes.Recovery], ct);
+        var found = await challenges.FindByLinkAsync(app, token, ct);
+        if (found is null || found.Id != challengeId)
+        {
+            throw Problems.CodeInvalid("This link is not valid.");
+        }
+        policy.Check(newPassword, challenges.Payload(found).Email, "newPassword");
+        var (challenge, first) = await challenges.ConfirmLinkAsync(app, token, [ChallengePurposes.Recovery], ct);
         if (!first)
         {
             throw Problems.CodeInvalid("This link was already used.");

@@ -25,9 +25,9 @@ public static class SignUpLinkEndpoints
         app.MapGet("/signup/{verificationId:guid}", WaitAsync)
             .WithSummary("Wait up to ?wait=N seconds (≤ 30) for the emailed link to be opened")
             .WithDescription("200 with tokens once the link was opened (exactly once), 202 { status: pending } until then.");
-        app.MapGet("/signup/{verificationId:guid}/confirm", ConfirmPageAsync)
+        app.MapGet("/signup/confirm", ConfirmPageAsync)
             .WithSummary("The page the emailed link opens (text/html): one button that confirms the address");
-        app.MapPost("/signup/{verificationId:guid}/confirm", ConfirmAsync)
+        app.MapPost("/signup/confirm", ConfirmAsync)
             .WithSummary("Confirm the address (form field or query token); answers a text/html page").DisableAntiforgery();
         return app;
     }
@@ -75,10 +75,10 @@ public static class SignUpLinkEndpoints
         }
     }
 
-    internal static async Task<IResult> ConfirmPageAsync(CurrentApp app, Guid verificationId, string? token, ChallengeService challenges, TimeProvider clock, CancellationToken ct)
+    internal static async Task<IResult> ConfirmPageAsync(CurrentApp app, string? token, ChallengeService challenges, TimeProvider clock, CancellationToken ct)
     {
-        var challenge = await challenges.ReloadAsync(app.App, verificationId, ct);
-        if (challenge is null || challenge.Flow != SignupFlows.Link || string.IsNullOrEmpty(token))
+        var challenge = await challenges.FindByLinkAsync(app.App, token, ct);
+        if (challenge is null || !VerificationFlows.SignupPurposes.Contains(challenge.Purpose))
         {
             return HtmlPages.Problem(Problems.CodeInvalid("This link is not valid."));
         }
@@ -93,14 +93,14 @@ public static class SignUpLinkEndpoints
         return HtmlPages.Page($"Confirm your email for {app.App.Name}", $"""
             <p>Press the button to confirm that this address is yours. Then go back to the app.</p>
             <form method="post">
-            <input type="hidden" name="token" value="{HtmlPages.Encode(token)}">
+            <input type="hidden" name="token" value="{HtmlPages.Encode(token!)}">
             <button type="submit">Confirm</button>
             </form>
             """);
     }
 
     internal static async Task<IResult> ConfirmAsync(
-        CurrentApp app, Guid verificationId, HttpRequest request, ChallengeService challenges, VerificationFlows flows, CancellationToken ct)
+        CurrentApp app, HttpRequest request, ChallengeService challenges, VerificationFlows flows, CancellationToken ct)
     {
         string? token = request.Query["token"];
         if (request.HasFormContentType)
@@ -110,7 +110,7 @@ public static class SignUpLinkEndpoints
         }
         try
         {
-            var (challenge, first) = await challenges.ConfirmLinkAsync(app.App, verificationId, token, VerificationFlows.SignupPurposes, ct);
+            var (challenge, first) = await challenges.ConfirmLinkAsync(app.App, token, VerificationFlows.SignupPurposes, ct);
             if (first)
             {
                 var (user, _) = await flows.CompleteAsync(app.App, challenge, ct);

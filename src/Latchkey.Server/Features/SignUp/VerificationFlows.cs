@@ -40,7 +40,8 @@ public sealed class VerificationFlows(
             UserId = userId,
             Payload = payload,
             Language = language,
-            Link = (id, token) => $"{issuers.For(app.Id)}/signup/{id}/confirm?token={token}",
+            // Note: the link holds only its secret, never the verification id that collects the tokens.
+            Link = (_, token) => $"{issuers.For(app.Id)}/signup/confirm?token={token}",
         }, ct);
         return new VerificationStarted(started.Challenge.Id, flow, started.ExpiresIn);
     }
@@ -76,6 +77,15 @@ public sealed class VerificationFlows(
         var viaEmail = challenge.Channel == Channels.Email;
         if (challenge.Purpose == ChallengePurposes.Signup)
         {
+            // The app may have closed its doors since the code or link was sent.
+            if (app.Settings.AccessMode == AccessModes.InviteOnly)
+            {
+                throw Problems.InvitationRequired();
+            }
+            if (!app.Settings.SignupEnabled)
+            {
+                throw Problems.SignupDisabled();
+            }
             var created = await accounts.CreateAsync(app, new NewUser
             {
                 Email = payload.Email,

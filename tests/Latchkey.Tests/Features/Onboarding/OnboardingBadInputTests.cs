@@ -128,7 +128,7 @@ public abstract class OnboardingBadInputTests(ServerFixture fixture) : Onboardin
         await AssertRefusedAsync(await PostAsync($"/v1/apps/{app}/signup/verify", new { verificationId = Uri.UnescapeDataString(id), code = "123456" }));
         await AssertRefusedAsync(await PostAsync($"/v1/apps/{app}/login/code/verify", new { challengeId = Uri.UnescapeDataString(id), code = "123456" }));
         await AssertRefusedAsync(await GetAsync($"/v1/apps/{app}/signup/{id}?wait=0"));
-        await AssertRefusedAsync(await SendAsync(HttpMethod.Post, $"/v1/apps/{app}/signup/{id}/confirm?token=x", null, null), htmlAllowed: true);
+        await AssertRefusedAsync(await SendAsync(HttpMethod.Post, $"/v1/apps/{app}/signup/confirm?token={id}", null, null), htmlAllowed: true);
         await AssertRefusedAsync(await DeleteAsync($"/v1/apps/{app}/invitations/{id}", admin));
         await AssertRefusedAsync(await PatchAsync($"/v1/admin/apps/{app}/users/{id}", new { disabled = true }, admin));
         await AssertRefusedAsync(await DeleteAsync($"/v1/admin/apps/{app}/server-keys/{id}", admin));

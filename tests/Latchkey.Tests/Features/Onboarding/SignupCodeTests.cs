@@ -247,6 +247,21 @@ public abstract class SignupCodeTests(ServerFixture fixture) : OnboardingTest(fi
         await AssertNoUserAsync(app, email);
         await AssertNoMessageAsync(app, email);
     }
+
+    [Theory]
+    [InlineData("signupEnabled", "signup_disabled")]
+    [InlineData("inviteOnly", "invitation_required")]
+    public async Task A_pending_sign_up_cannot_complete_once_the_app_closed_its_doors(string change, string code)
+    {
+        var app = await CreateAppAsync(new { accessMode = "registered", signupFlow = "code" });
+        var email = NewEmail("late");
+        var (verificationId, sentCode) = await PendingSignupAsync(app, email);
+
+        await PatchSettingsAsync(app, change == "signupEnabled" ? new { signupEnabled = false } : new { accessMode = "inviteOnly" });
+
+        await AssertProblemAsync(await VerifySignupAsync(app, verificationId, sentCode), HttpStatusCode.Forbidden, code);
+        await AssertNoUserAsync(app, email);
+    }
 }
 
 [Collection(SqliteCollection.Name)]

@@ -201,6 +201,9 @@ namespace Latchkey.Server.Infrastructure.Persistence.Migrations.Postgres
 
                     b.HasIndex("ExpiresAt");
 
+                    b.HasIndex("LinkTokenHash")
+                        .IsUnique();
+
                     b.HasIndex("AppId", "TargetIndex", "CreatedAt");
 
                     b.ToTable("challenges", (string)null);
@@ -263,6 +266,8 @@ namespace Latchkey.Server.Infrastructure.Persistence.Migrations.Postgres
                         .HasColumnType("bytea");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
 
                     b.HasIndex("AppId", "CreatedAt");
 

@@ -194,6 +194,9 @@ namespace Latchkey.Server.Infrastructure.Persistence.Migrations.Sqlite
 
                     b.HasIndex("ExpiresAt");
 
+                    b.HasIndex("LinkTokenHash")
+                        .IsUnique();
+
                     b.HasIndex("AppId", "TargetIndex", "CreatedAt");
 
                     b.ToTable("challenges", (string)null);
@@ -256,6 +259,8 @@ namespace Latchkey.Server.Infrastructure.Persistence.Migrations.Sqlite
                         .HasColumnType("BLOB");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
 
                     b.HasIndex("AppId", "CreatedAt");
 
