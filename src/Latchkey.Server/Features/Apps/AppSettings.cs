@@ -33,6 +33,15 @@ public sealed record AppSettings
     public string PasswordRecovery { get; init; } = RecoveryFlows.Code;
     /// <summary>The sender of this app's mail; the deployment's default when null.</summary>
     public string? EmailFrom { get; init; }
+    /// <summary>S1: users may (or must, once an admin set one) unlock refreshes with a PIN.</summary>
+    public bool PinEnabled { get; init; }
+    /// <summary>S1: after this many idle seconds the next refresh asks for the PIN; null: never for idleness.</summary>
+    public int? IdleLimitSeconds { get; init; }
+    public int PinMaxAttempts { get; init; } = 5;
+    /// <summary>S2: allowed client addresses, CIDR ("10.0.0.0/8") or ranges ("192.0.2.10-192.0.2.20"); empty: all.</summary>
+    public IReadOnlyList<string> IpRanges { get; init; } = [];
+    /// <summary>S3: off, optional, requiredForAdmins or required.</summary>
+    public string MfaPolicy { get; init; } = MfaPolicies.Optional;
     public int AccessTokenLifetimeSeconds { get; init; } = 900;
     public int RefreshTokenLifetimeSeconds { get; init; } = 2_592_000;
     public int RefreshReuseIntervalSeconds { get; init; } = 10;
@@ -71,6 +80,15 @@ public static class RecoveryFlows
     public const string Code = "code";
     public const string Link = "link";
     public static readonly string[] All = [Code, Link];
+}
+
+public static class MfaPolicies
+{
+    public const string Off = "off";
+    public const string Optional = "optional";
+    public const string RequiredForAdmins = "requiredForAdmins";
+    public const string Required = "required";
+    public static readonly string[] All = [Off, Optional, RequiredForAdmins, Required];
 }
 
 public static class SignInMethods

@@ -51,6 +51,16 @@ public static class AppSettingsPatch
         OneOf(errors, "accessMode", s.AccessMode, AccessModes.All);
         OneOf(errors, "signupFlow", s.SignupFlow, SignupFlows.All);
         OneOf(errors, "passwordRecovery", s.PasswordRecovery, RecoveryFlows.All);
+        OneOf(errors, "mfaPolicy", s.MfaPolicy, MfaPolicies.All);
+        Range(errors, "pinMaxAttempts", s.PinMaxAttempts, 1, 10);
+        if (s.IdleLimitSeconds is { } idle && (idle < 10 || idle > 30 * 86_400))
+        {
+            errors["idleLimitSeconds"] = ["idleLimitSeconds must be between 10 and 2592000 (30 days), or null."];
+        }
+        if (s.IpRanges is null)
+        {
+            errors["ipRanges"] = ["ipRanges must be a list (empty: every address)."];
+        }
         if (s.Methods is null || s.Methods.Count == 0 || s.Methods.Any(m => !SignInMethods.All.Contains(m)) || s.Methods.Distinct().Count() != s.Methods.Count)
         {
             errors["methods"] = [$"methods must be a non-empty list of distinct values from: {string.Join(", ", SignInMethods.All)}."];

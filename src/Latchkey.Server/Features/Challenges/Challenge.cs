@@ -50,6 +50,11 @@ public static class ChallengePurposes
     public const string Upgrade = "upgrade";
     public const string Login = "login";
     public const string Recovery = "recovery";
+    /// <summary>S3: a sign-in that proved the first factor and waits for the second (the mfaToken).</summary>
+    public const string Mfa = "mfa";
+    /// <summary>S3: a WebAuthn registration or assertion ceremony in progress.</summary>
+    public const string PasskeyRegistration = "passkey-reg";
+    public const string PasskeyLogin = "passkey-login";
 }
 
 internal sealed class ChallengeConfiguration : IEntityTypeConfiguration<Challenge>

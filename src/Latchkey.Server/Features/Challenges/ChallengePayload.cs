@@ -15,4 +15,8 @@ public sealed record ChallengePayload
     public string? PasswordHash { get; init; }
     public JsonObject? Metadata { get; init; }
     public Device? Device { get; init; }
+    /// <summary>A WebAuthn challenge (base64url) and what it was for, for passkey ceremonies.</summary>
+    public string? WebAuthnChallenge { get; init; }
+    /// <summary>S3: the second factors a pending sign-in (an mfaToken) may be completed with.</summary>
+    public IReadOnlyList<string>? MfaMethods { get; init; }
 }

@@ -15,6 +15,11 @@ public sealed class Session : ITenantOwned
     public DateTime CreatedAt { get; set; }
     public DateTime? RevokedAt { get; set; }
     public string? RevokedReason { get; set; }
+    /// <summary>S1: the last time the device used the session (refresh, PIN); idleness is measured from here.</summary>
+    public DateTime? LastActivityAt { get; set; }
+    /// <summary>S1: set when the app said it was unloaded or was idle too long; cleared by the right PIN.</summary>
+    public DateTime? PinRequiredSince { get; set; }
+    public int PinFailures { get; set; }
 }
 
 public static class RevokeReasons
@@ -24,6 +29,7 @@ public static class RevokeReasons
     public const string Admin = "admin";
     public const string Reuse = "refresh_token_reused";
     public const string PasswordReset = "password_reset";
+    public const string PinLocked = "pin_locked";
 }
 
 /// <summary>

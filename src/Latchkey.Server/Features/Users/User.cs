@@ -27,6 +27,8 @@ public sealed class User : ITenantOwned
     public required string Role { get; set; }
     public required string Plan { get; set; }
     public bool Anonymous { get; set; }
+    /// <summary>S1: the PIN, hashed like a password (Argon2id); set by the user or pre-filled by an admin.</summary>
+    public string? PinHash { get; set; }
     public bool Disabled { get; set; }
     /// <summary>displayName, pronouns, preferences, metadata… as one sealed JSON document.</summary>
     public byte[]? ProfileSealed { get; set; }

@@ -3,6 +3,9 @@ using Latchkey.Server.Features.Audit;
 using Latchkey.Server.Features.Challenges;
 using Latchkey.Server.Features.Delivery;
 using Latchkey.Server.Features.Invitations;
+using Latchkey.Server.Features.Mfa;
+using Latchkey.Server.Features.Passkeys;
+using Latchkey.Server.Features.RateLimits;
 using Latchkey.Server.Features.AppServerKeys;
 using Latchkey.Server.Features.Sessions;
 using Latchkey.Server.Features.Setup;
@@ -37,6 +40,10 @@ public abstract class LatchkeyDbContext(DbContextOptions options) : DbContext(op
     public DbSet<Message> Messages => Set<Message>();
     public DbSet<MessageTemplate> MessageTemplates => Set<MessageTemplate>();
     public DbSet<AuditRecord> AuditRecords => Set<AuditRecord>();
+    public DbSet<RateLimitCounter> RateLimitCounters => Set<RateLimitCounter>();
+    public DbSet<MfaFactor> MfaFactors => Set<MfaFactor>();
+    public DbSet<RecoveryCode> RecoveryCodes => Set<RecoveryCode>();
+    public DbSet<PasskeyCredential> PasskeyCredentials => Set<PasskeyCredential>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -52,6 +59,9 @@ public abstract class LatchkeyDbContext(DbContextOptions options) : DbContext(op
         FilterByTenant<AppServerKey>(modelBuilder);
         FilterByTenant<Message>(modelBuilder);
         FilterByTenant<MessageTemplate>(modelBuilder);
+        FilterByTenant<MfaFactor>(modelBuilder);
+        FilterByTenant<RecoveryCode>(modelBuilder);
+        FilterByTenant<PasskeyCredential>(modelBuilder);
     }
 
     private void FilterByTenant<T>(ModelBuilder modelBuilder) where T : class, ITenantOwned =>
