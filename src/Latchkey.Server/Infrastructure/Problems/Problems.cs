@@ -45,6 +45,19 @@ public static class Problems
     public static ProblemException TooManyAttempts(int retryAfterSeconds, string detail) =>
         new(StatusCodes.Status429TooManyRequests, "too_many_attempts", detail) { RetryAfterSeconds = retryAfterSeconds };
 
+    public static ProblemException IpNotAllowed() =>
+        new(StatusCodes.Status403Forbidden, "ip_not_allowed", "This app does not accept requests from your network address.");
+
+    public static ProblemException PinRequired(string detail = "Enter your PIN to go on.") =>
+        new(StatusCodes.Status401Unauthorized, "pin_required", detail);
+
+    public static ProblemException PinLocked() =>
+        new(StatusCodes.Status423Locked, "pin_locked", "Too many wrong PINs: this session is locked. Sign in again.");
+
+    public static ProblemException MfaRequired(string mfaToken, IReadOnlyList<string> methods) =>
+        new(StatusCodes.Status401Unauthorized, "mfa_required", "A second factor is needed to finish signing in.",
+            new Dictionary<string, object?> { ["mfaToken"] = mfaToken, ["methods"] = methods });
+
     public static ProblemException SignupDisabled() =>
         new(StatusCodes.Status403Forbidden, "signup_disabled", "This app does not accept new sign-ups.");
 
