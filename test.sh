@@ -5,8 +5,9 @@
 #       e.g. ./test.sh --filter "FullyQualifiedName~Token"
 #
 # What it does, on a fresh Debian 12 machine with the .NET 10 SDK, node and npm:
-#   1. installs PostgreSQL from Debian if no initdb is found (apt-get update runs
-#      only when something has to be installed);
+#   1. installs PostgreSQL from Debian if no initdb is found, and Chromium if
+#      /usr/bin/chromium is missing (apt-get update runs only when something has
+#      to be installed);
 #   2. runs `npm ci` in tests/js (Node tools used by the tests, e.g. jose);
 #   3. starts a throwaway PostgreSQL cluster on 127.0.0.1 (free port from 55432
 #      up, data under a mktemp dir), exported to the tests as
@@ -56,6 +57,16 @@ trap 'exit 143' TERM
 # --------------------------------------------------------------------------
 if [ -z "${LATCHKEY_TEST_POSTGRES:-}" ]; then
     pg_install_if_missing
+fi
+
+# Passkeys are tested end to end in Debian's Chromium (its virtual WebAuthn authenticator,
+# driven by npm playwright-core): no browser is downloaded, the distribution's is used.
+if [ "$SKIP_DOTNET" != 1 ] && [ ! -x /usr/bin/chromium ]; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    log "apt-get install chromium"
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium
 fi
 
 if [ "$SKIP_DOTNET" != 1 ]; then

@@ -14,6 +14,8 @@ public sealed class LatchkeyOptions
     public string? PublicUrl { get; set; }
     public string? AdminEmail { get; set; }
     public string? AdminPassword { get; set; }
+    /// <summary>Comma-separated IPs and CIDR networks of reverse proxies whose X-Forwarded-For is believed (S2, S5).</summary>
+    public string? TrustedProxies { get; set; }
 
     public bool UsesPostgres => Database.TrimStart().StartsWith("Host=", StringComparison.OrdinalIgnoreCase);
 
@@ -25,6 +27,8 @@ public sealed class LatchkeyOptions
             ("LATCHKEY_DATABASE", "Database"), ("LATCHKEY_KEYSTORE_DATABASE", "KeyStoreDatabase"),
             ("LATCHKEY_KEYS_DIR", "KeysDir"), ("LATCHKEY_MASTER_KEY", "MasterKey"), ("LATCHKEY_PUBLIC_URL", "PublicUrl"),
             ("LATCHKEY_ADMIN_EMAIL", "AdminEmail"), ("LATCHKEY_ADMIN_PASSWORD", "AdminPassword"),
+            ("LATCHKEY_TRUSTED_PROXIES", "TrustedProxies"),
+            ("LATCHKEY_WEBAUTHN_ORIGINS", "WebAuthn:Origins"), ("LATCHKEY_WEBAUTHN_RP_ID", "WebAuthn:RpId"),
             ("LATCHKEY_DELIVERY", "Delivery:Mode"),
             ("LATCHKEY_SMTP_HOST", "Delivery:Smtp:Host"), ("LATCHKEY_SMTP_PORT", "Delivery:Smtp:Port"),
             ("LATCHKEY_SMTP_SECURITY", "Delivery:Smtp:Security"), ("LATCHKEY_SMTP_USERNAME", "Delivery:Smtp:Username"),

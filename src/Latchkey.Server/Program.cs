@@ -2,6 +2,7 @@ using Latchkey.Server.Features;
 using Latchkey.Server.Features.Operations;
 using Latchkey.Server.Features.Setup;
 using Latchkey.Server.Infrastructure;
+using Latchkey.Server.Infrastructure.Http;
 using Latchkey.Server.Infrastructure.Persistence;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -15,6 +16,7 @@ await using (var scope = app.Services.CreateAsyncScope())
     await scope.ServiceProvider.GetRequiredService<Bootstrap>().RunAsync(CancellationToken.None);
 }
 
+app.UseClientAddress();
 app.UseHttpLogging();
 app.UseExceptionHandler();
 app.UseStatusCodePages();

@@ -5,10 +5,16 @@ using Latchkey.Server.Features.Audit;
 using Latchkey.Server.Features.Auth;
 using Latchkey.Server.Features.Challenges;
 using Latchkey.Server.Features.Delivery;
+using Latchkey.Server.Features.Introspection;
 using Latchkey.Server.Features.Invitations;
+using Latchkey.Server.Features.IpRanges;
 using Latchkey.Server.Features.Login;
+using Latchkey.Server.Features.Mfa;
+using Latchkey.Server.Features.Passkeys;
 using Latchkey.Server.Features.Passwords;
+using Latchkey.Server.Features.Pin;
 using Latchkey.Server.Features.Profile;
+using Latchkey.Server.Features.RateLimits;
 using Latchkey.Server.Features.Recovery;
 using Latchkey.Server.Features.Sessions;
 using Latchkey.Server.Features.Setup;
@@ -16,6 +22,7 @@ using Latchkey.Server.Features.SignUp;
 using Latchkey.Server.Features.Tokens;
 using Latchkey.Server.Features.Usernames;
 using Latchkey.Server.Features.Users;
+using Latchkey.Server.Infrastructure.Http;
 using Latchkey.Server.Infrastructure.Problems;
 
 namespace Latchkey.Server.Features;
@@ -47,6 +54,13 @@ public static class FeatureExtensions
         services.AddScoped<InvitationService>();
         services.AddScoped<PasswordRecovery>();
         services.AddScoped<AuditLog>();
+        services.AddPasskeys();
+        services.AddMfa();
+        services.AddPin();
+        services.AddSigningKeyRotation();
+        services.AddIntrospection();
+        services.AddRateLimits();
+        services.AddClientAddress();
         services.AddHttpContextAccessor();
 
         services.AddAuthentication(BearerAuthenticationHandler.SchemeName)
@@ -60,16 +74,26 @@ public static class FeatureExtensions
     {
         var appScoped = app.MapGroup("/v1/apps/{appId}").WithTags("App");
         appScoped.ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        appScoped.RequireAllowedNetwork().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status429TooManyRequests);
         appScoped.MapConfigEndpoints().MapDiscoveryEndpoints().MapSignUpEndpoints().MapLoginEndpoints().MapCodeLoginEndpoints()
             .MapAnonymousEndpoints().MapUsernameEndpoints().MapInvitationEndpoints().MapPasswordRecoveryEndpoints().MapTokenEndpoints();
+        appScoped.MapMfaLoginEndpoints();
+        appScoped.MapPasskeyLoginEndpoints();
+        appScoped.MapIntrospectionEndpoints();
 
         var signedIn = app.MapGroup("/v1/apps/{appId}").WithTags("Signed-in user").RequireAuthorization();
         signedIn.ProducesProblem(StatusCodes.Status401Unauthorized);
+        signedIn.RequireAllowedNetwork().ProducesProblem(StatusCodes.Status403Forbidden);
         signedIn.MapSessionEndpoints().MapProfileEndpoints().MapUpgradeEndpoints().MapPublicProfileEndpoints();
+        signedIn.MapMfaEndpoints();
+        signedIn.MapPasskeyEndpoints();
+        signedIn.MapPinEndpoints();
 
         var admin = app.MapGroup("/v1/admin").WithTags("Admin").RequireAuthorization();
         admin.ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+        admin.RequireMfaOfAdmins();
         admin.MapAdminAppEndpoints().MapAdminUserEndpoints().MapAdminUserChangeEndpoints().MapAdminDeliveryEndpoints().MapAdminServerKeyEndpoints();
+        admin.MapAdminSigningKeyEndpoints();
 
         app.MapSetupEndpoints();
         return app;

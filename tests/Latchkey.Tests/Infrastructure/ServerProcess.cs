@@ -22,7 +22,8 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public HttpClient CreateClient() => new() { BaseAddress = BaseAddress };
 
-    public static async Task<ServerProcess> StartAsync(TestDatabase database, CancellationToken ct)
+    /// <summary>Starts a node; <paramref name="environment"/> adds or overrides variables (e.g. Latchkey__RateLimits__FreeFailures).</summary>
+    public static async Task<ServerProcess> StartAsync(TestDatabase database, CancellationToken ct, IReadOnlyDictionary<string, string>? environment = null)
     {
         var port = FreePort();
         var baseAddress = new Uri($"http://127.0.0.1:{port}");
@@ -38,6 +39,10 @@ public sealed class ServerProcess : IAsyncDisposable
         start.Environment["LATCHKEY_ADMIN_EMAIL"] = LatchkeyFactory.AdminEmail;
         start.Environment["LATCHKEY_ADMIN_PASSWORD"] = LatchkeyFactory.AdminPassword;
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the server process.");
         var output = new System.Text.StringBuilder();
         process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };

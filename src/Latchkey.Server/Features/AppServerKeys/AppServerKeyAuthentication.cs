@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
+using Latchkey.Server.Features.RateLimits;
 using Latchkey.Server.Infrastructure.Crypto;
 using Latchkey.Server.Infrastructure.Persistence;
 using Latchkey.Server.Infrastructure.Problems;
@@ -17,13 +18,29 @@ public static class AppServerKeyAuthentication
     public static bool HasBasic(HttpRequest request) =>
         request.Headers.Authorization.ToString().StartsWith("Basic ", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>The key of this app named by the request's Basic credentials, or 401.</summary>
+    /// <summary>The key of this app named by the request's Basic credentials, or 401 (429 when the address failed too often).</summary>
     public static async Task<AppServerKey> AuthenticateAsync(HttpRequest request, string appId, LatchkeyDbContext db, TimeProvider clock, CancellationToken ct)
     {
-        var failed = Problems.Unauthorized("The app server key is not valid.");
+        // S5: counted per address only. A secret of 256 bits is not guessed, and a per-key lock
+        // would let anyone lock an app's own servers out.
+        var throttle = request.HttpContext.RequestServices.GetRequiredService<CredentialThrottle>();
+        var attempt = await throttle.EnsureAllowedAsync(appId, CredentialKinds.ServerKey, null, ct);
+        var key = await FindAsync(request, appId, db, ct);
+        if (key is null)
+        {
+            await throttle.RecordFailureAsync(attempt, ct);
+            throw Problems.Unauthorized("The app server key is not valid.");
+        }
+        var now = clock.GetUtcNow().UtcDateTime;
+        await db.AppServerKeys.Where(k => k.Id == key.Id).ExecuteUpdateAsync(k => k.SetProperty(x => x.LastUsedAt, now), ct);
+        return key;
+    }
+
+    private static async Task<AppServerKey?> FindAsync(HttpRequest request, string appId, LatchkeyDbContext db, CancellationToken ct)
+    {
         if (!AuthenticationHeaderValue.TryParse(request.Headers.Authorization, out var header) || header.Parameter is null)
         {
-            throw failed;
+            return null;
         }
         string decoded;
         try
@@ -32,23 +49,17 @@ public static class AppServerKeyAuthentication
         }
         catch (FormatException)
         {
-            throw failed;
+            return null;
         }
         var colon = decoded.IndexOf(':');
         if (colon <= 0)
         {
-            throw failed;
+            return null;
         }
         var (id, secret) = (decoded[..colon], decoded[(colon + 1)..]);
         var key = await db.AppServerKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Id == id && k.AppId == appId && k.RevokedAt == null, ct);
         // Note: the secret is compared even for an unknown id, so timing does not tell which ids exist.
         var expected = key?.SecretHash ?? new byte[32];
-        if (!CryptographicOperations.FixedTimeEquals(expected, Secrets.Hash(secret)) || key is null)
-        {
-            throw failed;
-        }
-        var now = clock.GetUtcNow().UtcDateTime;
-        await db.AppServerKeys.Where(k => k.Id == key.Id).ExecuteUpdateAsync(k => k.SetProperty(x => x.LastUsedAt, now), ct);
-        return key;
+        return CryptographicOperations.FixedTimeEquals(expected, Secrets.Hash(secret)) ? key : null;
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Latchkey.Server.Features.IpRanges;
 using Latchkey.Server.Infrastructure.Problems;
 
 namespace Latchkey.Server.Features.Apps;
@@ -60,6 +61,10 @@ public static class AppSettingsPatch
         if (s.IpRanges is null)
         {
             errors["ipRanges"] = ["ipRanges must be a list (empty: every address)."];
+        }
+        else if (IpRangeList.Problems(s.IpRanges) is { Length: > 0 } badRanges)
+        {
+            errors["ipRanges"] = badRanges;
         }
         if (s.Methods is null || s.Methods.Count == 0 || s.Methods.Any(m => !SignInMethods.All.Contains(m)) || s.Methods.Distinct().Count() != s.Methods.Count)
         {

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Latchkey.Server.Features.Apps;
 using Latchkey.Server.Features.Delivery;
+using Latchkey.Server.Features.RateLimits;
 using Latchkey.Server.Infrastructure.Crypto;
 using Latchkey.Server.Infrastructure.Persistence;
 using Latchkey.Server.Infrastructure.Problems;
@@ -32,7 +33,8 @@ public sealed record ChallengeRequest
 /// count, the single use, the link's opening, the single hand-out of tokens) is a conditional
 /// update in the database, so concurrent requests on any number of nodes agree.
 /// </summary>
-public sealed class ChallengeService(LatchkeyDbContext db, ServerKeys keys, MessageQueue messages, ChallengeSignals signals, TimeProvider clock)
+public sealed class ChallengeService(
+    LatchkeyDbContext db, ServerKeys keys, MessageQueue messages, ChallengeSignals signals, CredentialThrottle throttle, TimeProvider clock)
 {
     public sealed record Started(Challenge Challenge, int ExpiresIn);
 
@@ -40,7 +42,8 @@ public sealed class ChallengeService(LatchkeyDbContext db, ServerKeys keys, Mess
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var targetIndex = keys.Blind(app.Id, "challenge-target", request.Target);
-        await ThrottleAsync(app, targetIndex, request.Purpose, now, ct);
+        // A fresh code or link may go to one handle only every codeResendSeconds (decoys count too).
+        await throttle.EnsureSendAllowedAsync(app.Id, request.Purpose, targetIndex, app.Settings.CodeResend, ct);
 
         var lifetime = request.Flow == SignupFlows.Link ? app.Settings.LinkTimeout : app.Settings.CodeTimeout;
         var challenge = new Challenge
@@ -85,20 +88,14 @@ public sealed class ChallengeService(LatchkeyDbContext db, ServerKeys keys, Mess
         return new Started(challenge, (int)lifetime.TotalSeconds);
     }
 
-    /// <summary>A fresh code or link may go to one handle only every codeResendSeconds (decoys count too).</summary>
-    private async Task ThrottleAsync(App app, byte[] targetIndex, string purpose, DateTime now, CancellationToken ct)
+    /// <summary>
+    /// Adds a challenge that sends nothing (S3: a sign-in waiting for its second factor) to the
+    /// caller's unit of work, its payload sealed like every other challenge's.
+    /// </summary>
+    public void AddSilent(Challenge challenge, ChallengePayload payload)
     {
-        var since = now - app.Settings.CodeResend;
-        var last = await db.Challenges.AsNoTracking()
-            .Where(c => c.AppId == app.Id && c.TargetIndex == targetIndex && c.Purpose == purpose && c.CreatedAt > since)
-            .OrderByDescending(c => c.CreatedAt)
-            .Select(c => (DateTime?)c.CreatedAt)
-            .FirstOrDefaultAsync(ct);
-        if (last is { } sentAt)
-        {
-            var wait = (int)Math.Ceiling((sentAt + app.Settings.CodeResend - now).TotalSeconds);
-            throw Problems.RateLimited(Math.Max(1, wait), "A code was sent to this address a moment ago; wait before asking for another.");
-        }
+        challenge.PayloadSealed = keys.SealPending(PayloadContext(challenge.Id), JsonSerializer.Serialize(payload, JsonSerializerOptions.Web));
+        db.Challenges.Add(challenge);
     }
 
     /// <summary>Checks a code; completes the challenge exactly once or throws the contract's code error.</summary>
@@ -126,6 +123,12 @@ public sealed class ChallengeService(LatchkeyDbContext db, ServerKeys keys, Mess
     {
         var now = clock.GetUtcNow().UtcDateTime;
         EnsureOpen(challenge, now);
+        if (challenge.Attempts >= challenge.MaxAttempts)
+        {
+            throw TooMany(challenge, now);
+        }
+        // S5: guesses at one handle's codes count across all its challenges, and per address.
+        var attempt = await throttle.EnsureAllowedAsync(challenge.AppId, CredentialKinds.Code, Convert.ToHexStringLower(challenge.TargetIndex), ct);
         // Note: the attempt is counted before the code is compared, in one conditional update,
         // so parallel guesses on many nodes still get codeMaxAttempts tries in all.
         var counted = await db.Challenges
@@ -138,6 +141,7 @@ public sealed class ChallengeService(LatchkeyDbContext db, ServerKeys keys, Mess
         var matches = !challenge.Decoy && OneTimeCodes.Matches(keys, challenge.Id, challenge.CodeHash, code);
         if (!matches)
         {
+            await throttle.RecordFailureAsync(attempt, ct);
             var left = await db.Challenges.Where(c => c.Id == challenge.Id).Select(c => c.MaxAttempts - c.Attempts).FirstAsync(ct);
             if (left <= 0)
             {
@@ -145,9 +149,19 @@ public sealed class ChallengeService(LatchkeyDbContext db, ServerKeys keys, Mess
             }
             throw Problems.CodeInvalid("This code is not right.", left);
         }
+        await throttle.RecordSuccessAsync(attempt, ct);
         return await CompleteAsync(challenge, now, ct)
             ? challenge
             : throw Problems.CodeInvalid("This code was already used.");
+    }
+
+    /// <summary>A code given for a handle that has no challenge: counted like a wrong code (S5), and answered alike.</summary>
+    public async Task<ProblemException> NoSuchCodeAsync(App app, string target, CancellationToken ct)
+    {
+        var targetIndex = keys.Blind(app.Id, "challenge-target", target);
+        var attempt = await throttle.EnsureAllowedAsync(app.Id, CredentialKinds.Code, Convert.ToHexStringLower(targetIndex), ct);
+        await throttle.RecordFailureAsync(attempt, ct);
+        return Problems.CodeInvalid("This code is not right.");
     }
 
     /// <summary>The challenge a link's token belongs to, if the token is one this app sent.</summary>

@@ -24,6 +24,9 @@ public sealed class ExpiredRowsCleanup(IServiceScopeFactory scopes, TimeProvider
                 var cutoff = clock.GetUtcNow().UtcDateTime - Keep;
                 await db.Challenges.Where(c => c.ExpiresAt < cutoff).ExecuteDeleteAsync(stoppingToken);
                 await db.Invitations.Where(i => i.ExpiresAt < cutoff - TimeSpan.FromDays(29)).ExecuteDeleteAsync(stoppingToken);
+                // Rate-limit counters (S5) untouched for a day have nothing left to limit.
+                var now = cutoff + Keep;
+                await db.RateLimitCounters.Where(c => c.UpdatedAt < cutoff && (c.LockedUntil == null || c.LockedUntil < now)).ExecuteDeleteAsync(stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Latchkey.Server.Features.Apps;
 using Latchkey.Server.Features.Challenges;
 using Latchkey.Server.Features.Delivery;
+using Latchkey.Server.Features.RateLimits;
 using Latchkey.Server.Features.Users;
 using Latchkey.Server.Infrastructure.Crypto;
 using Latchkey.Server.Infrastructure.Persistence;
@@ -15,7 +16,8 @@ namespace Latchkey.Server.Features.Invitations;
 public sealed record InvitationPayload(string Handle, JsonObject? Metadata, string? Language);
 
 /// <summary>Creates, checks and revokes invitations; each decision is a conditional update.</summary>
-public sealed class InvitationService(LatchkeyDbContext db, ServerKeys keys, UserAccounts accounts, MessageQueue messages, TimeProvider clock)
+public sealed class InvitationService(
+    LatchkeyDbContext db, ServerKeys keys, UserAccounts accounts, MessageQueue messages, CredentialThrottle throttle, TimeProvider clock)
 {
     public async Task<Invitation> InviteAsync(App app, Inviter inviter, Handle handle, JsonObject? metadata, bool sendWelcome,
         TimeSpan lifetime, string? language, CancellationToken ct)
@@ -60,8 +62,15 @@ public sealed class InvitationService(LatchkeyDbContext db, ServerKeys keys, Use
             .Where(i => i.AppId == app.Id && i.HandleIndex == index)
             .OrderByDescending(i => i.CreatedAt)
             .FirstOrDefaultAsync(ct);
+        if (invitation is { RevokedAt: null, AcceptedAt: null } && invitation.Attempts >= invitation.MaxAttempts && now < invitation.ExpiresAt)
+        {
+            throw Problems.TooManyAttempts(3600, "Too many wrong codes for this invitation; ask the inviter to send a new one.");
+        }
+        // S5: guesses at a handle's invitation codes count across invitations, and per address.
+        var attempt = await throttle.EnsureAllowedAsync(app.Id, CredentialKinds.Invitation, handle.Value, ct);
         if (invitation is null || invitation.RevokedAt is not null || invitation.AcceptedAt is not null)
         {
+            await throttle.RecordFailureAsync(attempt, ct);
             throw Problems.CodeInvalid("There is no open invitation for this handle with this code.");
         }
         if (now >= invitation.ExpiresAt)
@@ -78,11 +87,13 @@ public sealed class InvitationService(LatchkeyDbContext db, ServerKeys keys, Use
         var matches = OneTimeCodes.Matches(keys, invitation.Id, invitation.CodeHash, code);
         if (!matches)
         {
+            await throttle.RecordFailureAsync(attempt, ct);
             var left = invitation.MaxAttempts - invitation.Attempts - 1;
             throw left <= 0
                 ? Problems.TooManyAttempts(3600, "Too many wrong codes for this invitation; ask the inviter to send a new one.")
                 : Problems.CodeInvalid("This code is not right.", left);
         }
+        await throttle.RecordSuccessAsync(attempt, ct);
         var claimed = await db.Invitations
             .Where(i => i.Id == invitation.Id && i.AcceptedAt == null && i.RevokedAt == null)
             .ExecuteUpdateAsync(i => i.SetProperty(x => x.AcceptedAt, now), ct);

@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using Latchkey.Server.Features.Apps;
 using Latchkey.Server.Features.Challenges;
 using Latchkey.Server.Features.Delivery;
+using Latchkey.Server.Features.Mfa;
 using Latchkey.Server.Features.Sessions;
 using Latchkey.Server.Features.SignUp;
 using Latchkey.Server.Features.Tokens;
@@ -74,11 +75,11 @@ public static class CodeLoginEndpoints
     }
 
     internal static async Task<Ok<TokenResponse>> VerifyAsync(
-        CurrentApp app, VerifyRequest request, ChallengeService challenges, VerificationFlows flows, CancellationToken ct)
+        CurrentApp app, VerifyRequest request, ChallengeService challenges, VerificationFlows flows, MfaGate mfa, CancellationToken ct)
     {
         var challenge = await challenges.VerifyCodeAsync(app.App, request.ChallengeId!.Value, request.Code,
             [ChallengePurposes.Login, ChallengePurposes.Signup], ct);
         var (user, key) = await flows.CompleteAsync(app.App, challenge, ct);
-        return TypedResults.Ok(await flows.TokensAsync(app.App, user, key, request.Device ?? challenges.Payload(challenge).Device, ct));
+        return TypedResults.Ok(await mfa.StartSessionAsync(app.App, user, key, request.Device ?? challenges.Payload(challenge).Device, ct));
     }
 }

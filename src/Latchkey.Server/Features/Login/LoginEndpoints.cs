@@ -1,7 +1,9 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Nodes;
 using Latchkey.Server.Features.Apps;
+using Latchkey.Server.Features.Mfa;
 using Latchkey.Server.Features.Passwords;
+using Latchkey.Server.Features.RateLimits;
 using Latchkey.Server.Features.Sessions;
 using Latchkey.Server.Features.SignUp;
 using Latchkey.Server.Features.Tokens;
@@ -38,18 +40,24 @@ public static class LoginEndpoints
         UserAccounts accounts,
         PasswordHasher hasher,
         UserKeyring keyring,
-        SessionService sessions,
+        MfaGate mfa,
         VerificationFlows flows,
         LatchkeyDbContext db,
+        CredentialThrottle throttle,
         CancellationToken ct)
     {
-        var user = await accounts.FindByHandleAsync(app.App, request.Handle, request.Device?.Language?.Region, ct);
+        var region = request.Device?.Language?.Region;
+        // S5: a locked handle is refused before any hashing, alike for known and unknown accounts.
+        var attempt = await throttle.EnsureAllowedAsync(app.Id, CredentialKinds.Password, ThrottledHandle(request.Handle, region), ct);
+        var user = await accounts.FindByHandleAsync(app.App, request.Handle, region, ct);
         // Note: an unknown user is checked against a decoy hash, so timing does not tell.
         var check = await hasher.VerifyAsync(user?.PasswordHash, request.Password, ct);
         if (user is null || check == PasswordCheck.Wrong)
         {
+            await throttle.RecordFailureAsync(attempt, ct);
             throw Problems.InvalidCredentials();
         }
+        await throttle.RecordSuccessAsync(attempt, ct);
         if (user.Disabled)
         {
             throw Problems.UserDisabled();
@@ -65,6 +73,20 @@ public static class LoginEndpoints
         {
             throw await flows.VerificationRequiredAsync(app.App, user, key, HandleInput.Language(request.Device), ct);
         }
-        return TypedResults.Ok(await sessions.StartAsync(app.App, user, key, UserProfiles.View(user, key), request.Device, ct));
+        return TypedResults.Ok(await mfa.StartSessionAsync(app.App, user, key, request.Device, ct));
+    }
+
+    /// <summary>The handle as the account lookup reads it, so every spelling of one handle shares a counter.</summary>
+    private static string ThrottledHandle(string handle, string? region)
+    {
+        if (handle.Contains('@'))
+        {
+            return EmailAddress.TryNormalise(handle, out var email) ? email : handle.Trim().ToLowerInvariant();
+        }
+        if (Phones.LooksLikePhone(handle) && Phones.TryNormalise(handle, region, out var phone))
+        {
+            return phone;
+        }
+        return UserNames.TryNormalise(handle, out _, out var folded, out _) ? folded : handle.Trim().ToLowerInvariant();
     }
 }

@@ -48,7 +48,7 @@ public sealed class PasswordRecovery(
     {
         policy.Check(newPassword, email, "newPassword");
         var challenge = await challenges.FindLatestAsync(app, email, ChallengePurposes.Recovery, ct)
-            ?? throw Problems.CodeInvalid("This code is not right.");
+            ?? throw await challenges.NoSuchCodeAsync(app, email, ct);
         if (challenge.Flow != SignupFlows.Code)
         {
             throw Problems.CodeInvalid("This app resets passwords by link: open the link that was sent.");

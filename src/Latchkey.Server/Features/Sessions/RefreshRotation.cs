@@ -1,4 +1,6 @@
 using Latchkey.Server.Features.Apps;
+using Latchkey.Server.Features.Pin;
+using Latchkey.Server.Features.RateLimits;
 using Latchkey.Server.Features.Tokens;
 using Latchkey.Server.Features.Users;
 using Latchkey.Server.Infrastructure.Crypto;
@@ -20,13 +22,22 @@ public sealed class RefreshRotation(
     SessionService sessions,
     UserProfiles profiles,
     ServerKeys serverKeys,
+    PinService pins,
+    CredentialThrottle throttle,
     TimeProvider clock,
     ILogger<RefreshRotation> logger)
 {
-    public async Task<TokenResponse> RefreshAsync(App app, string refreshToken, CancellationToken ct)
+    public Task<TokenResponse> RefreshAsync(App app, string refreshToken, CancellationToken ct) =>
+        RefreshAsync(app, refreshToken, PinUnlock.None, ct);
+
+    /// <summary>Rotates the token; where the session needs its PIN (S1), only after <paramref name="unlock"/> gave the right one.</summary>
+    public async Task<TokenResponse> RefreshAsync(App app, string refreshToken, PinUnlock unlock, CancellationToken ct)
     {
+        // S5: refresh tokens cannot be guessed, but an address that keeps sending unknown ones is probing: per address only.
+        var attempt = await throttle.EnsureAllowedAsync(app.Id, CredentialKinds.RefreshToken, null, ct);
         if (!Secrets.TryDecode(refreshToken, 32, out _))
         {
+            await throttle.RecordFailureAsync(attempt, ct);
             throw Problems.RefreshTokenInvalid("The refresh token is not one this server issued.");
         }
 
@@ -37,12 +48,21 @@ public sealed class RefreshRotation(
                 join u in db.Users.AsNoTracking() on s.UserId equals u.Id
                 where t.TokenHash == hash && t.AppId == app.Id
                 select new { Token = t, Session = s, User = u })
-            .FirstOrDefaultAsync(ct)
-            ?? throw Problems.RefreshTokenInvalid("The refresh token is not known.");
+            .FirstOrDefaultAsync(ct);
+        if (found is null)
+        {
+            await throttle.RecordFailureAsync(attempt, ct);
+            throw Problems.RefreshTokenInvalid("The refresh token is not known.");
+        }
 
         if (found.Session.RevokedAt is not null)
         {
-            throw found.Session.RevokedReason == RevokeReasons.Reuse ? Problems.RefreshTokenReused() : Problems.SessionRevoked();
+            throw found.Session.RevokedReason switch
+            {
+                RevokeReasons.Reuse => Problems.RefreshTokenReused(),
+                RevokeReasons.PinLocked => Problems.PinLocked(),
+                _ => Problems.SessionRevoked(),
+            };
         }
         var now = clock.GetUtcNow().UtcDateTime;
         if (found.Token.ExpiresAt <= now)
@@ -61,9 +81,22 @@ public sealed class RefreshRotation(
 
         var successor = SessionService.Successor(serverKeys, refreshToken);
         var successorHash = Secrets.Hash(successor);
+        // Note: the PIN gate runs only where tokens would be answered (not before reuse detection),
+        // and at most once per request.
+        var unlocked = false;
+        async Task EnsureUnlockedAsync()
+        {
+            if (!unlocked)
+            {
+                await pins.EnsureUnlockedAsync(app, found.User, found.Session.Id, found.Token.CreatedAt, unlock, ct);
+                unlocked = true;
+            }
+        }
+
         var usedAt = found.Token.UsedAt;
         if (usedAt is null)
         {
+            await EnsureUnlockedAsync();
             var rotated = await TryRotateAsync(app, found.Token, successor, now, ct);
             if (rotated is not null)
             {
@@ -78,6 +111,7 @@ public sealed class RefreshRotation(
             var child = await db.RefreshTokens.AsNoTracking().FirstOrDefaultAsync(t => t.TokenHash == successorHash, ct);
             if (child is { UsedAt: null })
             {
+                await EnsureUnlockedAsync();
                 return await AnswerAsync(app, found.User, found.Session.Id, successor, child.ExpiresAt, ct);
             }
         }
@@ -99,6 +133,8 @@ public sealed class RefreshRotation(
         }
         var child = SessionService.NewRefreshToken(app, parent.SessionId, successor, parent.Id, now);
         db.RefreshTokens.Add(child);
+        // S1: idleness is measured from the last successful refresh.
+        await db.Sessions.Where(s => s.Id == parent.SessionId).ExecuteUpdateAsync(s => s.SetProperty(x => x.LastActivityAt, now), ct);
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
         db.ChangeTracker.Clear();

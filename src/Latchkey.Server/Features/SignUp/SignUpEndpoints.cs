@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Nodes;
 using Latchkey.Server.Features.Apps;
 using Latchkey.Server.Features.Challenges;
+using Latchkey.Server.Features.Mfa;
 using Latchkey.Server.Features.Passwords;
 using Latchkey.Server.Features.Sessions;
 using Latchkey.Server.Features.Tokens;
@@ -47,7 +48,7 @@ public static class SignUpEndpoints
 
     internal static async Task<Results<Ok<TokenResponse>, Accepted<VerificationStarted>>> SignUpAsync(
         CurrentApp app, SignUpRequest request, UserAccounts accounts, PasswordHasher hasher, PasswordPolicy policy,
-        VerificationFlows flows, SessionService sessions, CancellationToken ct)
+        VerificationFlows flows, MfaGate mfa, CancellationToken ct)
     {
         var settings = app.Settings;
         if (settings.AccessMode == AccessModes.InviteOnly)
@@ -86,7 +87,7 @@ public static class SignUpEndpoints
             PasswordHash = passwordHash,
             Metadata = request.Metadata,
         }, ct);
-        var tokens = await sessions.StartAsync(app.App, created.User, created.Key, created.View, request.Device, ct);
+        var tokens = await mfa.StartSessionAsync(app.App, created.User, created.Key, request.Device, ct);
         if (settings.SignupFlow == SignupFlows.None)
         {
             return TypedResults.Ok(tokens);
@@ -96,10 +97,11 @@ public static class SignUpEndpoints
     }
 
     internal static async Task<Ok<TokenResponse>> VerifyAsync(
-        CurrentApp app, VerifyRequest request, ChallengeService challenges, VerificationFlows flows, CancellationToken ct)
+        CurrentApp app, VerifyRequest request, ChallengeService challenges, VerificationFlows flows, MfaGate mfa, CancellationToken ct)
     {
         var challenge = await challenges.VerifyCodeAsync(app.App, request.VerificationId!.Value, request.Code, VerificationFlows.SignupPurposes, ct);
         var (user, key) = await flows.CompleteAsync(app.App, challenge, ct);
-        return TypedResults.Ok(await flows.TokensAsync(app.App, user, key, challenges.Payload(challenge).Device ?? request.Device, ct));
+        // Note: proving an email or phone signs an existing user in: their second factor still applies.
+        return TypedResults.Ok(await mfa.StartSessionAsync(app.App, user, key, challenges.Payload(challenge).Device ?? request.Device, ct));
     }
 }

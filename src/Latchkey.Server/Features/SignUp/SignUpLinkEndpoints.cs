@@ -1,5 +1,6 @@
 using Latchkey.Server.Features.Apps;
 using Latchkey.Server.Features.Challenges;
+using Latchkey.Server.Features.Mfa;
 using Latchkey.Server.Features.Tokens;
 using Latchkey.Server.Infrastructure.Http;
 using Latchkey.Server.Infrastructure.KeyStore;
@@ -36,7 +37,7 @@ public static class SignUpLinkEndpoints
 
     internal static async Task<Results<Ok<TokenResponse>, Accepted<Pending>>> WaitAsync(
         CurrentApp app, Guid verificationId, int? wait, ChallengeService challenges, ChallengeSignals signals,
-        LatchkeyDbContext db, UserKeyring keyring, VerificationFlows flows, TimeProvider clock, CancellationToken ct)
+        LatchkeyDbContext db, UserKeyring keyring, MfaGate mfa, TimeProvider clock, CancellationToken ct)
     {
         if (wait is < 0 or > MaxWaitSeconds)
         {
@@ -58,7 +59,7 @@ public static class SignUpLinkEndpoints
                 }
                 var user = await db.Users.FirstAsync(u => u.Id == challenge.UserId, ct);
                 var key = await keyring.GetAsync(user.Id, ct);
-                return TypedResults.Ok(await flows.TokensAsync(app.App, user, key, challenges.Payload(challenge).Device, ct));
+                return TypedResults.Ok(await mfa.StartSessionAsync(app.App, user, key, challenges.Payload(challenge).Device, ct));
             }
             var expiresIn = (int)Math.Ceiling((challenge.ExpiresAt - clock.GetUtcNow().UtcDateTime).TotalSeconds);
             if (expiresIn <= 0)

@@ -7,10 +7,6 @@ namespace Latchkey.Server.Features.Tokens;
 /// <summary>The app as a token issuer: its JWKS and OIDC discovery document.</summary>
 public static class DiscoveryEndpoints
 {
-    // Keys that signed tokens stay published at least this long after they stop signing:
-    // the longest access token lifetime an app may set.
-    private static readonly TimeSpan LongestAccessToken = TimeSpan.FromDays(1);
-
     public static RouteGroupBuilder MapDiscoveryEndpoints(this RouteGroupBuilder app)
     {
         app.MapGet("/.well-known/jwks.json", JwksAsync).WithSummary("The app's public signing keys (JWKS)");
@@ -24,7 +20,7 @@ public static class DiscoveryEndpoints
 
     internal static async Task<Ok<Jwks>> JwksAsync(CurrentApp app, SigningKeys keys, SigningKeyCache cache, HttpContext http, CancellationToken ct)
     {
-        var published = await keys.GetPublishedAsync(app.Id, LongestAccessToken, ct);
+        var published = await keys.GetPublishedAsync(app.Id, SigningKeys.LongestAccessTokenLifetime, ct);
         var jwks = published.Select(row =>
         {
             var parameters = cache.PublicKey(row.Id, () => SigningKeys.OpenPublicKey(row)).ECDsa.ExportParameters(includePrivateParameters: false);
@@ -47,6 +43,11 @@ public static class DiscoveryEndpoints
             ["subject_types_supported"] = new[] { "public" },
             ["id_token_signing_alg_values_supported"] = new[] { SigningKeys.Es256 },
             ["token_endpoint_auth_methods_supported"] = new[] { "none" },
+            // RFC 8414: the app's servers introspect and revoke with an app server key over HTTP Basic.
+            ["introspection_endpoint"] = $"{issuer}/oauth/introspect",
+            ["introspection_endpoint_auth_methods_supported"] = new[] { "client_secret_basic" },
+            ["revocation_endpoint"] = $"{issuer}/oauth/revoke",
+            ["revocation_endpoint_auth_methods_supported"] = new[] { "client_secret_basic" },
             ["claims_supported"] = new[] { "iss", "aud", "sub", "sid", "iat", "exp", "role", "plan" },
         });
     }

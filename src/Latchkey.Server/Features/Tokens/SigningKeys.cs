@@ -12,8 +12,18 @@ public sealed class SigningKeys(LatchkeyDbContext db, ServerKeys serverKeys, Sig
 {
     public const string Es256 = "ES256";
 
+    /// <summary>
+    /// How long a key stays published after it stops signing: the longest access-token lifetime an
+    /// app may set. Note: not the app's current lifetime, which an admin may have lowered since
+    /// the key signed its last token.
+    /// </summary>
+    public static readonly TimeSpan LongestAccessTokenLifetime = TimeSpan.FromDays(1);
+
     /// <summary>Adds a new key for the app (not saved: the caller saves it with the app).</summary>
-    public SigningKey Create(string appId)
+    public SigningKey Create(string appId) => Create(appId, clock.GetUtcNow().UtcDateTime);
+
+    /// <summary>Adds a key published now that signs from <paramref name="activeFrom"/> (not saved).</summary>
+    public SigningKey Create(string appId, DateTime activeFrom)
     {
         using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var id = Base64Url.Encode(RandomNumberGenerator.GetBytes(16));
@@ -26,7 +36,7 @@ public sealed class SigningKeys(LatchkeyDbContext db, ServerKeys serverKeys, Sig
             PublicKey = ecdsa.ExportSubjectPublicKeyInfo(),
             WrappedPrivateKey = Sealed.Seal(serverKeys.Wrapping, ecdsa.ExportPkcs8PrivateKey(), WrapContext(appId, id)),
             PublishedAt = now,
-            ActiveFrom = now,
+            ActiveFrom = activeFrom < now ? now : activeFrom,
         };
         db.SigningKeys.Add(key);
         return key;
@@ -35,18 +45,27 @@ public sealed class SigningKeys(LatchkeyDbContext db, ServerKeys serverKeys, Sig
     /// <summary>The key that signs the app's tokens now: the newest active one.</summary>
     public async Task<SecurityKey> GetActiveAsync(string appId, CancellationToken ct)
     {
+        var key = await FindActiveAsync(appId, ct) ?? throw new InvalidOperationException($"App {appId} has no signing key.");
+        return cache.PrivateKey(key.Id, () => OpenPrivateKey(key));
+    }
+
+    /// <summary>
+    /// The row of the key that signs now: the newest whose time has come and that is not retired
+    /// yet. A rotation sets the previous key's <see cref="SigningKey.RetiredAt"/> to the next key's
+    /// <see cref="SigningKey.ActiveFrom"/>, so the switch happens at one instant on every node.
+    /// </summary>
+    public async Task<SigningKey?> FindActiveAsync(string appId, CancellationToken ct)
+    {
         var now = clock.GetUtcNow().UtcDateTime;
-        var key = await db.SigningKeys.AsNoTracking()
-                .Where(k => k.AppId == appId && k.ActiveFrom <= now && k.RetiredAt == null)
+        return await db.SigningKeys.AsNoTracking()
+                .Where(k => k.AppId == appId && k.ActiveFrom <= now && (k.RetiredAt == null || k.RetiredAt > now))
                 .OrderByDescending(k => k.ActiveFrom)
                 .FirstOrDefaultAsync(ct)
             // A node whose clock lags the node that created the app still signs, with the oldest live key.
             ?? await db.SigningKeys.AsNoTracking()
-                .Where(k => k.AppId == appId && k.RetiredAt == null)
+                .Where(k => k.AppId == appId && (k.RetiredAt == null || k.RetiredAt > now))
                 .OrderBy(k => k.ActiveFrom)
-                .FirstOrDefaultAsync(ct)
-            ?? throw new InvalidOperationException($"App {appId} has no signing key.");
-        return cache.PrivateKey(key.Id, () => OpenPrivateKey(key));
+                .FirstOrDefaultAsync(ct);
     }
 
     /// <summary>The published keys of an app: what the JWKS lists and what validation accepts.</summary>

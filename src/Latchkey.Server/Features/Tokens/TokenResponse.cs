@@ -22,6 +22,14 @@ public sealed record TokenResponse(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public VerificationStarted? Verification { get; init; }
 
+    /// <summary>
+    /// S3: the app's MFA policy wants this user to have a second factor and they have none yet:
+    /// the client should take them to enrolment (POST /me/mfa/totp). Absent otherwise.
+    /// </summary>
+    [JsonPropertyName("mfaEnrollmentRequired")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool MfaEnrollmentRequired { get; init; }
+
     [JsonPropertyName("statusText")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? StatusText { get; init; }

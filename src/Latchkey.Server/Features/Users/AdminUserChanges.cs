@@ -4,6 +4,7 @@ using Latchkey.Server.Features.Apps;
 using Latchkey.Server.Features.Audit;
 using Latchkey.Server.Features.Auth;
 using Latchkey.Server.Features.Passwords;
+using Latchkey.Server.Features.Pin;
 using Latchkey.Server.Features.Sessions;
 using Latchkey.Server.Features.SignUp;
 using Latchkey.Server.Infrastructure.Http;
@@ -25,7 +26,7 @@ public static class AdminUserChanges
     {
         admin.MapPost("/apps/{appId}/users", CreateAsync).WithSummary("Create a user (any access mode)");
         admin.MapPatch("/apps/{appId}/users/{userId:guid}", UpdateAsync)
-            .WithSummary("Change a user's handles, password, role, plan or disabled flag; a new password or email ends their sessions");
+            .WithSummary("Change a user's handles, password, role, plan, disabled flag or PIN; a new password or email ends their sessions");
         admin.MapDelete("/apps/{appId}/users/{userId:guid}", DeleteAsync).WithSummary("Erase a user: their data key is destroyed");
         return admin;
     }
@@ -50,6 +51,8 @@ public static class AdminUserChanges
         [MaxLength(32)] public string? Role { get; init; }
         [MaxLength(32)] public string? Plan { get; init; }
         public bool? Disabled { get; init; }
+        /// <summary>S1: a PIN pre-filled for the user (no current PIN needed; the user can replace it).</summary>
+        [MaxLength(64)] public string? Pin { get; init; }
     }
 
     internal static async Task<Created<AdminUserEndpoints.AdminUserView>> CreateAsync(
@@ -145,9 +148,15 @@ public static class AdminUserChanges
             changed.Add("disabled");
             endSessions |= disabled;
         }
+        if (request.Pin is not null)
+        {
+            PinRules.Check(request.Pin);
+            user.PinHash = await hasher.HashAsync(request.Pin, ct);
+            changed.Add("pin");
+        }
         if (changed.Count == 0)
         {
-            throw Problems.InvalidRequest("Nothing to change: give email, phone, username, password, role, plan or disabled.");
+            throw Problems.InvalidRequest("Nothing to change: give email, phone, username, password, role, plan, disabled or pin.");
         }
         user.UpdatedAt = clock.GetUtcNow().UtcDateTime;
         audit.Record(admin, appId, "user.update", user.Id, string.Join(",", changed));

@@ -48,11 +48,16 @@ public static class Problems
     public static ProblemException IpNotAllowed() =>
         new(StatusCodes.Status403Forbidden, "ip_not_allowed", "This app does not accept requests from your network address.");
 
-    public static ProblemException PinRequired(string detail = "Enter your PIN to go on.") =>
-        new(StatusCodes.Status401Unauthorized, "pin_required", detail);
+    public static ProblemException PinRequired(string detail = "Enter your PIN to go on.", int? attemptsLeft = null) =>
+        new(StatusCodes.Status401Unauthorized, "pin_required", detail,
+            attemptsLeft is null ? null : new Dictionary<string, object?> { ["attemptsLeft"] = attemptsLeft });
 
     public static ProblemException PinLocked() =>
         new(StatusCodes.Status423Locked, "pin_locked", "Too many wrong PINs: this session is locked. Sign in again.");
+
+    /// <summary>S3: a passkey (WebAuthn) response that does not hold; <c>check</c> names the rule (origin, challenge, counter…).</summary>
+    public static ProblemException PasskeyInvalid(string check, string detail) =>
+        new(StatusCodes.Status400BadRequest, "passkey_invalid", detail, new Dictionary<string, object?> { ["check"] = check });
 
     public static ProblemException MfaRequired(string mfaToken, IReadOnlyList<string> methods) =>
         new(StatusCodes.Status401Unauthorized, "mfa_required", "A second factor is needed to finish signing in.",

@@ -1,0 +1,154 @@
+using Latchkey.Server.Features.Apps;
+using Latchkey.Server.Features.Sessions;
+using Latchkey.Server.Features.Tokens;
+using Latchkey.Server.Infrastructure.Crypto;
+using Latchkey.Server.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Latchkey.Server.Features.Introspection;
+
+/// <summary>
+/// What the app's own servers may ask about a token (RFC 7662) and how they end one (RFC 7009).
+/// Access tokens are JWTs and refresh tokens opaque, so the token itself says which kind it is;
+/// <c>token_type_hint</c> is accepted and not needed.
+/// </summary>
+public sealed class TokenIntrospection(
+    LatchkeyDbContext db,
+    AccessTokenValidator accessTokens,
+    SessionService sessions,
+    Issuers issuers,
+    TimeProvider clock,
+    ILogger<TokenIntrospection> logger)
+{
+    /// <summary>Session revoke reason when an app server revoked one of its tokens.</summary>
+    public const string RevokedByAppServer = "app_server";
+
+    public const string AccessTokenUsage = "access_token";
+    public const string RefreshTokenUsage = "refresh_token";
+
+    public static Dictionary<string, object> Inactive => new() { ["active"] = false };
+
+    public async Task<Dictionary<string, object>> IntrospectAsync(App app, string token, CancellationToken ct) =>
+        LooksLikeJwt(token)
+            ? await IntrospectAccessTokenAsync(app, token, ct) ?? Inactive
+            : await IntrospectRefreshTokenAsync(app, token, ct) ?? Inactive;
+
+    /// <summary>
+    /// Ends the session (the refresh-token family) a token belongs to. An access token ends its
+    /// session too, even when it has expired: its signature proves which session it was, and the
+    /// app's server asking is authenticated. Unknown and foreign tokens change nothing (RFC 7009).
+    /// </summary>
+    public async Task RevokeAsync(App app, string token, CancellationToken ct)
+    {
+        Guid? sessionId = null;
+        if (LooksLikeJwt(token))
+        {
+            var valid = await accessTokens.ValidateAsync(token, checkExpiry: false, ct);
+            if (valid is not null && valid.AppId == app.Id)
+            {
+                sessionId = valid.SessionId;
+            }
+        }
+        else if (Secrets.TryDecode(token, 32, out _))
+        {
+            var hash = Secrets.Hash(token);
+            sessionId = await db.RefreshTokens.AsNoTracking()
+                .Where(t => t.TokenHash == hash && t.AppId == app.Id)
+                .Select(t => (Guid?)t.SessionId)
+                .FirstOrDefaultAsync(ct);
+        }
+        if (sessionId is { } id && await sessions.RevokeAsync(id, RevokedByAppServer, ct))
+        {
+            logger.LogInformation("An app server of app {AppId} revoked session {SessionId}", app.Id, id);
+        }
+    }
+
+    private async Task<Dictionary<string, object>?> IntrospectAccessTokenAsync(App app, string token, CancellationToken ct)
+    {
+        var valid = await accessTokens.ValidateAsync(token, checkExpiry: true, ct);
+        if (valid is null || valid.AppId != app.Id)
+        {
+            return null;
+        }
+        var live = await LiveSessionAsync(app, valid.SessionId, valid.UserId, ct);
+        if (live is null)
+        {
+            return null;
+        }
+        var answer = new Dictionary<string, object>
+        {
+            ["active"] = true,
+            ["sub"] = valid.UserId.ToString(),
+            ["sid"] = valid.SessionId.ToString(),
+            ["aud"] = app.Id,
+            ["iss"] = valid.Jwt.Issuer,
+            ["exp"] = Unix(valid.Jwt.ValidTo),
+            ["iat"] = Unix(valid.Jwt.IssuedAt),
+            ["client_id"] = app.Id,
+            // RFC 7662 names the token's type as RFC 6749 does; token_usage (OpenIddict's name) says which token it is.
+            ["token_type"] = "Bearer",
+            ["token_usage"] = AccessTokenUsage,
+            // Note: the role and plan now, as the server's own endpoints see them, not when the token was made.
+            ["role"] = live.Value.Role,
+            ["plan"] = live.Value.Plan,
+        };
+        if (valid.Jwt.Id is { Length: > 0 } jti)
+        {
+            answer["jti"] = jti;
+        }
+        return answer;
+    }
+
+    private async Task<Dictionary<string, object>?> IntrospectRefreshTokenAsync(App app, string token, CancellationToken ct)
+    {
+        if (!Secrets.TryDecode(token, 32, out _))
+        {
+            return null;
+        }
+        var hash = Secrets.Hash(token);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var row = await db.RefreshTokens.AsNoTracking()
+            .Where(t => t.TokenHash == hash && t.AppId == app.Id)
+            .Join(db.Sessions.AsNoTracking(), t => t.SessionId, s => s.Id, (t, s) => new { Token = t, s.UserId })
+            .FirstOrDefaultAsync(ct);
+        // A used token is spent even though a retry within the reuse interval still answers its successor.
+        if (row is null || row.Token.UsedAt is not null || row.Token.ExpiresAt <= now)
+        {
+            return null;
+        }
+        var live = await LiveSessionAsync(app, row.Token.SessionId, row.UserId, ct);
+        if (live is null)
+        {
+            return null;
+        }
+        return new Dictionary<string, object>
+        {
+            ["active"] = true,
+            ["sub"] = row.UserId.ToString(),
+            ["sid"] = row.Token.SessionId.ToString(),
+            ["aud"] = app.Id,
+            ["iss"] = issuers.For(app.Id),
+            ["exp"] = Unix(row.Token.ExpiresAt),
+            ["iat"] = Unix(row.Token.CreatedAt),
+            ["client_id"] = app.Id,
+            ["token_usage"] = RefreshTokenUsage,
+            ["role"] = live.Value.Role,
+            ["plan"] = live.Value.Plan,
+        };
+    }
+
+    private async Task<(string Role, string Plan)?> LiveSessionAsync(App app, Guid sessionId, Guid userId, CancellationToken ct)
+    {
+        var live = await (
+                from s in db.Sessions.AsNoTracking()
+                join u in db.Users.AsNoTracking() on s.UserId equals u.Id
+                where s.Id == sessionId && s.UserId == userId && s.AppId == app.Id && s.RevokedAt == null && !u.Disabled
+                select new { u.Role, u.Plan })
+            .FirstOrDefaultAsync(ct);
+        return live is null ? null : (live.Role, live.Plan);
+    }
+
+    private static bool LooksLikeJwt(string token) => token.Count(c => c == '.') == 2;
+
+    private static long Unix(DateTime utc) => new DateTimeOffset(DateTime.SpecifyKind(utc, DateTimeKind.Utc)).ToUnixTimeSeconds();
+}

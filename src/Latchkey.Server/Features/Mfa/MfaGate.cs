@@ -1,0 +1,54 @@
+using Latchkey.Server.Features.Apps;
+using Latchkey.Server.Features.Sessions;
+using Latchkey.Server.Features.Tokens;
+using Latchkey.Server.Features.Users;
+using Latchkey.Server.Infrastructure.KeyStore;
+using Latchkey.Server.Infrastructure.Problems;
+
+namespace Latchkey.Server.Features.Mfa;
+
+/// <summary>
+/// Where a sign-in goes once its first factor held (a password, an emailed or texted code): to
+/// its tokens, or, for a user with a second factor, to 401 <c>mfa_required</c> with an mfaToken
+/// and the methods that can complete it at POST /login/mfa. See <see cref="MfaRules"/> for the
+/// app's policy.
+/// </summary>
+public sealed class MfaGate(IEnumerable<ISecondFactor> factors, MfaSignIns signIns, SessionService sessions)
+{
+    /// <summary>Starts the session, or throws mfa_required when the user must give a second factor first.</summary>
+    public async Task<TokenResponse> StartSessionAsync(App app, User user, UserKey key, Device? device, CancellationToken ct)
+    {
+        if (user.Disabled)
+        {
+            throw Problems.UserDisabled();
+        }
+        var enrolled = MfaRules.Asks(app.Settings) || MfaRules.RequiresFactor(app.Settings, user)
+            ? await EnrolledMethodsAsync(app, user, ct)
+            : [];
+        if (MfaRules.Asks(app.Settings) && MfaRules.HasFactor(enrolled))
+        {
+            var mfaToken = await signIns.StartAsync(app, user, enrolled, device, ct);
+            throw Problems.MfaRequired(mfaToken, enrolled);
+        }
+        var tokens = await sessions.StartAsync(app, user, key, UserProfiles.View(user, key), device, ct);
+        return MfaRules.RequiresFactor(app.Settings, user) && !MfaRules.HasFactor(enrolled)
+            ? tokens with { MfaEnrollmentRequired = true }
+            : tokens;
+    }
+
+    /// <summary>The methods this user could give now, in the order the factors were registered; recovery last.</summary>
+    public async Task<IReadOnlyList<string>> EnrolledMethodsAsync(App app, User user, CancellationToken ct)
+    {
+        var methods = new List<string>();
+        foreach (var factor in factors.OrderBy(f => f.Method == MfaMethods.Recovery))
+        {
+            if (!methods.Contains(factor.Method) && await factor.IsEnrolledAsync(app, user, ct))
+            {
+                methods.Add(factor.Method);
+            }
+        }
+        return methods;
+    }
+
+    public ISecondFactor? Find(string? method) => factors.FirstOrDefault(f => f.Method == method);
+}

@@ -1,0 +1,15 @@
+namespace Latchkey.Server.Features.RateLimits;
+
+public static class RateLimitsExtensions
+{
+    public static IServiceCollection AddRateLimits(this IServiceCollection services)
+    {
+        services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section)
+            .ValidateDataAnnotations()
+            .Validate(RateLimitOptions.IsConsistent,
+                "Latchkey:RateLimits: FreeFailures must be below LockAfterFailures, and FirstDelaySeconds at most MaxDelaySeconds.")
+            .ValidateOnStart();
+        services.AddScoped<CredentialThrottle>();
+        return services;
+    }
+}

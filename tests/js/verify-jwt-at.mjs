@@ -1,0 +1,15 @@
+// Verifies a Latchkey access token against a JWKS document given as JSON, at a given time (the
+// tests' fake clock), as a resource server that fetched the JWKS would: jose checks signature,
+// issuer, audience, expiry and not-before.
+// usage: node verify-jwt-at.mjs <jwt> <jwks-json> <issuer> <audience> <unix-seconds>
+import { createLocalJWKSet, jwtVerify } from 'jose';
+
+const [token, jwksJson, issuer, audience, at] = process.argv.slice(2);
+const jwks = createLocalJWKSet(JSON.parse(jwksJson));
+const { payload, protectedHeader } = await jwtVerify(token, jwks, {
+  issuer,
+  audience,
+  algorithms: ['ES256'],
+  currentDate: new Date(Number(at) * 1000),
+});
+console.log(JSON.stringify({ payload, protectedHeader }));
