@@ -60,7 +60,7 @@ public sealed class InvitationService(
         var index = HandleIndex(app, handle);
         var invitation = await db.Invitations.AsNoTracking()
             .Where(i => i.AppId == app.Id && i.HandleIndex == index)
-            .OrderByDescending(i => i.CreatedAt)
+            .OrderByDescending(i => i.CreatedAt).ThenByDescending(i => i.Id)
             .FirstOrDefaultAsync(ct);
         if (invitation is { RevokedAt: null, AcceptedAt: null } && invitation.Attempts >= invitation.MaxAttempts && now < invitation.ExpiresAt)
         {
