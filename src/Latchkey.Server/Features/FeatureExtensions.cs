@@ -38,6 +38,7 @@ public static class FeatureExtensions
         services.AddSingleton<SigningKeyCache>();
         services.AddScoped<SigningKeys>();
         services.AddScoped<Issuers>();
+        services.AddScoped<AccessTokenValidator>();
         services.AddScoped<AccessTokens>();
         services.AddScoped<AppService>();
         services.AddScoped<UserAccounts>();

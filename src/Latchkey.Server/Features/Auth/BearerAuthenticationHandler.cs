@@ -8,8 +8,6 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Tokens;
 
 namespace Latchkey.Server.Features.Auth;
 
@@ -23,16 +21,13 @@ public sealed class BearerAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
-    SigningKeys signingKeys,
-    Issuers issuers,
+    AccessTokenValidator validator,
     LatchkeyDbContext db,
-    TimeProvider clock,
     IProblemDetailsService problemDetails)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     public const string SchemeName = "Bearer";
     private const string FailureKey = "latchkey.auth.failure";
-    private static readonly JsonWebTokenHandler Handler = new() { MapInboundClaims = false };
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -54,52 +49,16 @@ public sealed class BearerAuthenticationHandler(
     {
         static (ClaimsPrincipal?, ProblemException?) Reject(string detail) => (null, Problems.Unauthorized(detail));
 
-        if (!Handler.CanReadToken(token))
+        var check = await validator.CheckAsync(token, Context.RequestAborted);
+        if (check.Token is not { } valid)
         {
-            return Reject("The access token is not a JWT.");
+            return Reject(check.Failure!);
         }
-        JsonWebToken jwt;
-        try
-        {
-            jwt = Handler.ReadJsonWebToken(token);
-        }
-        catch (ArgumentException)
-        {
-            return Reject("The access token is not a JWT.");
-        }
-        if (jwt.Alg != SigningKeys.Es256 || string.IsNullOrEmpty(jwt.Kid))
-        {
-            return Reject("The access token is not signed with a key this server issued.");
-        }
-        var key = await signingKeys.FindPublicAsync(jwt.Kid, Context.RequestAborted);
-        if (key is null)
-        {
-            return Reject("The access token is not signed with a key this server issued.");
-        }
-        var appId = key.Value.Row.AppId;
-        var result = await Handler.ValidateTokenAsync(jwt, new TokenValidationParameters
-        {
-            ValidAlgorithms = [SigningKeys.Es256],
-            IssuerSigningKey = key.Value.Key,
-            ValidAudience = appId,
-            IssuerValidator = (issuer, _, _) => issuers.Matches(issuer, appId) ? issuer
-                : throw new SecurityTokenInvalidIssuerException("The token's issuer is not its app."),
-            // Note: expiry is checked below against the injected clock, not the machine's.
-            ValidateLifetime = false,
-            RequireExpirationTime = true,
-        });
-        if (!result.IsValid)
-        {
-            return Reject("The access token is not valid.");
-        }
-        if (jwt.ValidTo <= clock.GetUtcNow().UtcDateTime)
+        if (valid.Expired)
         {
             return Reject("The access token has expired; refresh it.");
         }
-        if (!Guid.TryParse(jwt.Subject, out var userId) || !jwt.TryGetPayloadValue<string>("sid", out var sid) || !Guid.TryParse(sid, out var sessionId))
-        {
-            return Reject("The access token lacks its subject or session.");
-        }
+        var (appId, userId, sessionId) = (valid.AppId, valid.UserId, valid.SessionId);
 
         var live = await (
                 from s in db.Sessions.AsNoTracking()

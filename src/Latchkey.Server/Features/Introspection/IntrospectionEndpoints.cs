@@ -16,7 +16,6 @@ public static class IntrospectionEndpoints
 {
     public static IServiceCollection AddIntrospection(this IServiceCollection services)
     {
-        services.AddScoped<AccessTokenValidator>();
         services.AddScoped<TokenIntrospection>();
         return services;
     }

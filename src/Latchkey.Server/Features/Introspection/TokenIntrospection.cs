@@ -43,7 +43,7 @@ public sealed class TokenIntrospection(
         Guid? sessionId = null;
         if (LooksLikeJwt(token))
         {
-            var valid = await accessTokens.ValidateAsync(token, checkExpiry: false, ct);
+            var valid = (await accessTokens.CheckAsync(token, ct)).Token;
             if (valid is not null && valid.AppId == app.Id)
             {
                 sessionId = valid.SessionId;
@@ -65,8 +65,8 @@ public sealed class TokenIntrospection(
 
     private async Task<Dictionary<string, object>?> IntrospectAccessTokenAsync(App app, string token, CancellationToken ct)
     {
-        var valid = await accessTokens.ValidateAsync(token, checkExpiry: true, ct);
-        if (valid is null || valid.AppId != app.Id)
+        var valid = (await accessTokens.CheckAsync(token, ct)).Token;
+        if (valid is null || valid.Expired || valid.AppId != app.Id)
         {
             return null;
         }

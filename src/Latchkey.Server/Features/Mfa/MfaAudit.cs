@@ -1,7 +1,6 @@
 using Latchkey.Server.Features.Apps;
 using Latchkey.Server.Features.Audit;
 using Latchkey.Server.Features.Users;
-using Latchkey.Server.Infrastructure.Http;
 using Latchkey.Server.Infrastructure.Persistence;
 using Latchkey.Server.Infrastructure.Problems;
 
@@ -12,7 +11,7 @@ namespace Latchkey.Server.Features.Mfa;
 /// <c>security.mfa_failed</c> record, e.g. a replayed TOTP code), enrolments and removals. The
 /// limits on refused factors are <see cref="RateLimits.CredentialThrottle"/>'s (S5).
 /// </summary>
-public sealed class MfaAudit(LatchkeyDbContext db, IHttpContextAccessor http, TimeProvider clock, ILogger<MfaAudit> logger)
+public sealed class MfaAudit(LatchkeyDbContext db, AuditLog audit, ILogger<MfaAudit> logger)
 {
     public const string Failed = "security.mfa_failed";
     public const string Enrolled = "security.mfa_enrolled";
@@ -24,27 +23,12 @@ public sealed class MfaAudit(LatchkeyDbContext db, IHttpContextAccessor http, Ti
     {
         var reason = MfaRules.ReasonOf(refusal);
         logger.LogWarning("Second factor {Method} refused for user {UserId} of app {AppId} from {Source}: {Reason}",
-            method, user.Id, app.Id, Source, reason);
-        Add(app, user.Id, Failed, $"method={method}; reason={reason}");
+            method, user.Id, app.Id, audit.Source, reason);
+        audit.RecordSelf(app.Id, user.Id, Failed, $"method={method}; reason={reason}");
         // Note: saved even when the client has gone away: the failure happened.
         await db.SaveChangesAsync(CancellationToken.None);
     }
 
     /// <summary>Adds a record of a change to the user's factors to the caller's unit of work.</summary>
-    public void RecordChange(App app, Guid userId, string action, string method) => Add(app, userId, action, $"method={method}");
-
-    private string? Source => http.HttpContext is { } context ? ClientAddress.Of(context).ToString() : null;
-
-    private void Add(App app, Guid userId, string action, string detail) =>
-        db.AuditRecords.Add(new AuditRecord
-        {
-            AppId = app.Id,
-            ActorUserId = userId,
-            ActorAppId = app.Id,
-            Action = action,
-            TargetUserId = userId,
-            Detail = detail,
-            Source = Source,
-            At = clock.GetUtcNow().UtcDateTime,
-        });
+    public void RecordChange(App app, Guid userId, string action, string method) => audit.RecordSelf(app.Id, userId, action, $"method={method}");
 }

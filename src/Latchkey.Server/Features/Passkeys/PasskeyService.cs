@@ -22,7 +22,7 @@ public sealed class PasskeyService(
     PasskeyCeremonies ceremonies,
     RelyingParty relyingParty,
     UserKeyring keyring,
-    IHttpContextAccessor http,
+    AuditLog audit,
     TimeProvider clock,
     ILogger<PasskeyService> logger)
 {
@@ -90,7 +90,7 @@ public sealed class PasskeyService(
             CreatedAt = now,
         };
         db.PasskeyCredentials.Add(row);
-        var added = Audit(app, user.Id, AddedAction, $"passkey={row.Id}; format={row.AttestationFormat}");
+        var added = audit.RecordSelf(app.Id, user.Id, AddedAction, $"passkey={row.Id}; format={row.AttestationFormat}");
         try
         {
             await db.SaveChangesAsync(ct);
@@ -175,7 +175,7 @@ public sealed class PasskeyService(
         {
             return false;
         }
-        Audit(app, userId, RemovedAction, $"passkey={id}");
+        audit.RecordSelf(app.Id, userId, RemovedAction, $"passkey={id}");
         await db.SaveChangesAsync(ct);
         return true;
     }
@@ -258,23 +258,10 @@ public sealed class PasskeyService(
             {
                 logger.LogWarning("Passkey response refused in app {AppId} for user {UserId}: {Check}: {Detail}", app.Id, who, refused.Check, refused.Message);
             }
-            Audit(app, who, RefusedAction, $"check={refused.Check}" + (passkey is null ? "" : $"; passkey={passkey}"));
+            audit.RecordSelf(app.Id, who, RefusedAction, $"check={refused.Check}" + (passkey is null ? "" : $"; passkey={passkey}"));
             // Note: recorded even when the client has gone away: the attempt happened.
             await db.SaveChangesAsync(CancellationToken.None);
             throw refused.ToProblem();
         }
     }
-
-    private AuditRecord Audit(App app, Guid? userId, string action, string detail) =>
-        db.AuditRecords.Add(new AuditRecord
-        {
-            AppId = app.Id,
-            ActorUserId = userId,
-            ActorAppId = app.Id,
-            Action = action,
-            TargetUserId = userId,
-            Detail = detail,
-            Source = http.HttpContext?.Connection.RemoteIpAddress?.ToString(),
-            At = clock.GetUtcNow().UtcDateTime,
-        }).Entity;
 }

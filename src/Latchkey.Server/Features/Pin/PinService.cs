@@ -26,7 +26,7 @@ public sealed class PinService(
     PasswordHasher hasher,
     SessionService sessions,
     CredentialThrottle throttle,
-    IHttpContextAccessor http,
+    AuditLog audit,
     TimeProvider clock,
     ILogger<PinService> logger)
 {
@@ -47,21 +47,19 @@ public sealed class PinService(
     /// Throws pin_required (no rotation happens, so the same refresh token works once the PIN is
     /// given) or pin_locked.
     /// </summary>
-    public async Task EnsureUnlockedAsync(App app, User user, Guid sessionId, DateTime tokenIssuedAt, PinUnlock unlock, CancellationToken ct)
+    public async Task EnsureUnlockedAsync(App app, User user, Session session, DateTime tokenIssuedAt, PinUnlock unlock, CancellationToken ct)
     {
         if (!app.Settings.PinEnabled || user.PinHash is null)
         {
             return;
         }
-        var state = await db.Sessions.AsNoTracking()
-            .Where(s => s.Id == sessionId)
-            .Select(s => new { s.PinRequiredSince, s.PinFailures, s.LastActivityAt })
-            .FirstAsync(ct);
+        // Note: the session row the caller read with its refresh token carries the PIN state.
+        var sessionId = session.Id;
         var now = clock.GetUtcNow().UtcDateTime;
-        if (state.PinRequiredSince is null)
+        if (session.PinRequiredSince is null)
         {
             var idle = app.Settings.IdleLimitSeconds is { } limit
-                && now - (state.LastActivityAt ?? tokenIssuedAt) > TimeSpan.FromSeconds(limit);
+                && now - (session.LastActivityAt ?? tokenIssuedAt) > TimeSpan.FromSeconds(limit);
             if (!unlock.Unloaded && !idle)
             {
                 return;
@@ -74,7 +72,7 @@ public sealed class PinService(
         if (string.IsNullOrEmpty(unlock.Pin))
         {
             throw Problems.PinRequired("Enter your PIN to go on, then send this refresh token again with it.",
-                Math.Max(0, app.Settings.PinMaxAttempts - state.PinFailures));
+                Math.Max(0, app.Settings.PinMaxAttempts - session.PinFailures));
         }
         await VerifyAsync(app, user, sessionId, unlock.Pin, ct);
     }
@@ -142,8 +140,8 @@ public sealed class PinService(
         var failures = await db.Sessions.AsNoTracking().Where(s => s.Id == sessionId).Select(s => s.PinFailures).FirstAsync(ct);
         var left = Math.Max(0, max - failures);
         logger.LogWarning("Wrong PIN for session {SessionId} of user {UserId} in app {AppId} from {Source}: {AttemptsLeft} attempts left",
-            sessionId, user.Id, app.Id, Source, left);
-        Audit(app, user, FailedAction, $"session {sessionId}; {left} attempts left", now);
+            sessionId, user.Id, app.Id, audit.Source, left);
+        audit.RecordSelf(app.Id, user.Id, FailedAction, $"session {sessionId}; {left} attempts left");
         await db.SaveChangesAsync(ct);
         if (left == 0)
         {
@@ -225,26 +223,9 @@ public sealed class PinService(
         {
             return;
         }
-        var now = clock.GetUtcNow().UtcDateTime;
         logger.LogWarning("Session {SessionId} of user {UserId} in app {AppId} locked after too many wrong PINs (last from {Source})",
-            sessionId, user.Id, app.Id, Source);
-        Audit(app, user, LockedAction, $"session {sessionId}", now);
+            sessionId, user.Id, app.Id, audit.Source);
+        audit.RecordSelf(app.Id, user.Id, LockedAction, $"session {sessionId}");
         await db.SaveChangesAsync(ct);
     }
-
-    private string? Source => http.HttpContext?.Connection.RemoteIpAddress?.ToString();
-
-    // Note: the user acts on their own session, so they are both actor and target.
-    private void Audit(App app, User user, string action, string detail, DateTime now) =>
-        db.AuditRecords.Add(new AuditRecord
-        {
-            AppId = app.Id,
-            ActorUserId = user.Id,
-            ActorAppId = app.Id,
-            Action = action,
-            TargetUserId = user.Id,
-            Detail = detail,
-            Source = Source,
-            At = now,
-        });
 }

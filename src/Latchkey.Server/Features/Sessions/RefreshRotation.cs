@@ -88,7 +88,7 @@ public sealed class RefreshRotation(
         {
             if (!unlocked)
             {
-                await pins.EnsureUnlockedAsync(app, found.User, found.Session.Id, found.Token.CreatedAt, unlock, ct);
+                await pins.EnsureUnlockedAsync(app, found.User, found.Session, found.Token.CreatedAt, unlock, ct);
                 unlocked = true;
             }
         }

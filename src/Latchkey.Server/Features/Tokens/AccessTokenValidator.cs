@@ -4,26 +4,33 @@ using Microsoft.IdentityModel.Tokens;
 namespace Latchkey.Server.Features.Tokens;
 
 /// <summary>An access token whose signature, issuer and audience hold, and the ids it names.</summary>
-public sealed record ValidatedAccessToken(JsonWebToken Jwt, string AppId, Guid UserId, Guid SessionId)
+public sealed record ValidatedAccessToken(JsonWebToken Jwt, string AppId, Guid UserId, Guid SessionId, bool Expired)
 {
     public DateTime ExpiresAt => Jwt.ValidTo;
 }
 
+/// <summary>The outcome of a check: the token, or why it is not one (a sentence a client can show).</summary>
+public sealed record AccessTokenCheck(ValidatedAccessToken? Token, string? Failure)
+{
+    public static AccessTokenCheck Refused(string failure) => new(null, failure);
+}
+
 /// <summary>
 /// Checks a Latchkey access token as a resource server would: ES256 only, signed by a key of the
-/// app the token names, that app's issuer and audience, and (unless told otherwise) not expired by
-/// the injected clock. Whether its session is still live is the caller's question.
+/// app the token names, that app's issuer and audience; expiry is judged by the injected clock and
+/// reported, not refused, so revocation can still name an expired token's session. Whether the
+/// session is still live is the caller's question. The server's own bearer authentication and
+/// introspection both check tokens here.
 /// </summary>
 public sealed class AccessTokenValidator(SigningKeys signingKeys, Issuers issuers, TimeProvider clock)
 {
     private static readonly JsonWebTokenHandler Handler = new() { MapInboundClaims = false };
 
-    /// <summary>The token's ids, or null when it is not a valid access token of this server.</summary>
-    public async Task<ValidatedAccessToken?> ValidateAsync(string token, bool checkExpiry, CancellationToken ct)
+    public async Task<AccessTokenCheck> CheckAsync(string token, CancellationToken ct)
     {
         if (!Handler.CanReadToken(token))
         {
-            return null;
+            return AccessTokenCheck.Refused("The access token is not a JWT.");
         }
         JsonWebToken jwt;
         try
@@ -32,16 +39,16 @@ public sealed class AccessTokenValidator(SigningKeys signingKeys, Issuers issuer
         }
         catch (ArgumentException)
         {
-            return null;
+            return AccessTokenCheck.Refused("The access token is not a JWT.");
         }
         if (jwt.Alg != SigningKeys.Es256 || string.IsNullOrEmpty(jwt.Kid))
         {
-            return null;
+            return AccessTokenCheck.Refused("The access token is not signed with a key this server issued.");
         }
         var key = await signingKeys.FindPublicAsync(jwt.Kid, ct);
         if (key is null)
         {
-            return null;
+            return AccessTokenCheck.Refused("The access token is not signed with a key this server issued.");
         }
         var appId = key.Value.Row.AppId;
         var result = await Handler.ValidateTokenAsync(jwt, new TokenValidationParameters
@@ -51,18 +58,19 @@ public sealed class AccessTokenValidator(SigningKeys signingKeys, Issuers issuer
             ValidAudience = appId,
             IssuerValidator = (issuer, _, _) => issuers.Matches(issuer, appId) ? issuer
                 : throw new SecurityTokenInvalidIssuerException("The token's issuer is not its app."),
-            // Note: expiry is checked below against the injected clock, not the machine's.
+            // Note: expiry is judged below against the injected clock, not the machine's.
             ValidateLifetime = false,
             RequireExpirationTime = true,
         });
-        if (!result.IsValid || (checkExpiry && jwt.ValidTo <= clock.GetUtcNow().UtcDateTime))
+        if (!result.IsValid)
         {
-            return null;
+            return AccessTokenCheck.Refused("The access token is not valid.");
         }
         if (!Guid.TryParse(jwt.Subject, out var userId) || !jwt.TryGetPayloadValue<string>("sid", out var sid) || !Guid.TryParse(sid, out var sessionId))
         {
-            return null;
+            return AccessTokenCheck.Refused("The access token lacks its subject or session.");
         }
-        return new ValidatedAccessToken(jwt, appId, userId, sessionId);
+        var expired = jwt.ValidTo <= clock.GetUtcNow().UtcDateTime;
+        return new AccessTokenCheck(new ValidatedAccessToken(jwt, appId, userId, sessionId, expired), null);
     }
 }
