@@ -55,6 +55,7 @@ public static class FeatureExtensions
         services.AddScoped<InvitationService>();
         services.AddScoped<PasswordRecovery>();
         services.AddScoped<AuditLog>();
+        services.AddScoped<AdminAccess>();
         services.AddPasskeys();
         services.AddMfa();
         services.AddPin();

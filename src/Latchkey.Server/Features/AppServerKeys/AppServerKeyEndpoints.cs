@@ -1,3 +1,4 @@
+using Latchkey.Server.Features.CustomRoles;
 using System.ComponentModel.DataAnnotations;
 using Latchkey.Server.Features.Auth;
 using Latchkey.Server.Infrastructure.Crypto;
@@ -13,9 +14,9 @@ public static class AppServerKeyEndpoints
 {
     public static RouteGroupBuilder MapAdminServerKeyEndpoints(this RouteGroupBuilder admin)
     {
-        admin.MapPost("/apps/{appId}/server-keys", CreateAsync).WithSummary("Create an app server key; its secret is shown only now");
-        admin.MapGet("/apps/{appId}/server-keys", ListAsync).WithSummary("List the app's server keys (without secrets)");
-        admin.MapDelete("/apps/{appId}/server-keys/{keyId}", RevokeAsync).WithSummary("Revoke an app server key at once");
+        admin.MapPost("/apps/{appId}/server-keys", CreateAsync).RequireAdminPermission(AdminPermissions.AppsWrite).WithSummary("Create an app server key; its secret is shown only now");
+        admin.MapGet("/apps/{appId}/server-keys", ListAsync).RequireAdminPermission(AdminPermissions.AppsRead).WithSummary("List the app's server keys (without secrets)");
+        admin.MapDelete("/apps/{appId}/server-keys/{keyId}", RevokeAsync).RequireAdminPermission(AdminPermissions.AppsWrite).WithSummary("Revoke an app server key at once");
         return admin;
     }
 

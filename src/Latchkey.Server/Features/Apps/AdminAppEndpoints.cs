@@ -1,3 +1,4 @@
+using Latchkey.Server.Features.CustomRoles;
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Nodes;
 using Latchkey.Server.Features.Auth;
@@ -13,11 +14,11 @@ public static class AdminAppEndpoints
 {
     public static RouteGroupBuilder MapAdminAppEndpoints(this RouteGroupBuilder admin)
     {
-        admin.MapPost("/apps", CreateAsync).WithSummary("Create an app (super admin)");
-        admin.MapGet("/apps", ListAsync).WithSummary("List the apps the caller manages");
-        admin.MapGet("/apps/{appId}", GetAsync).WithSummary("Read an app and its settings");
-        admin.MapPatch("/apps/{appId}", UpdateAsync).WithSummary("Change an app's name or any subset of its settings");
-        admin.MapDelete("/apps/{appId}", DeleteAsync).WithSummary("Delete an app, its users and their data (super admin)");
+        admin.MapPost("/apps", CreateAsync).RequireAdminPermission(AdminPermissions.Platform).WithSummary("Create an app (super admin)");
+        admin.MapGet("/apps", ListAsync).RequireAdminPermission(AdminPermissions.AnyAdmin).WithSummary("List the apps the caller manages");
+        admin.MapGet("/apps/{appId}", GetAsync).RequireAdminPermission(AdminPermissions.AppsRead).WithSummary("Read an app and its settings");
+        admin.MapPatch("/apps/{appId}", UpdateAsync).RequireAdminPermission(AdminPermissions.AppsWrite).WithSummary("Change an app's name or any subset of its settings");
+        admin.MapDelete("/apps/{appId}", DeleteAsync).RequireAdminPermission(AdminPermissions.Platform).WithSummary("Delete an app, its users and their data (super admin)");
         return admin;
     }
 

@@ -45,6 +45,10 @@ public sealed record AppSettings
     public int AccessTokenLifetimeSeconds { get; init; } = 900;
     public int RefreshTokenLifetimeSeconds { get; init; } = 2_592_000;
     public int RefreshReuseIntervalSeconds { get; init; } = 10;
+    /// <summary>U4: how long a trial lasts when an admin starts one without an end date.</summary>
+    public int TrialDays { get; init; } = 30;
+    /// <summary>U4: paid users get one renewal reminder this many days before their plan ends; 0: none.</summary>
+    public int PlanReminderDays { get; init; } = 30;
 
     [JsonIgnore] public TimeSpan AccessTokenLifetime => TimeSpan.FromSeconds(AccessTokenLifetimeSeconds);
     [JsonIgnore] public TimeSpan RefreshTokenLifetime => TimeSpan.FromSeconds(RefreshTokenLifetimeSeconds);

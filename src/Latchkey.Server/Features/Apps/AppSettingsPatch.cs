@@ -54,6 +54,8 @@ public static class AppSettingsPatch
         OneOf(errors, "passwordRecovery", s.PasswordRecovery, RecoveryFlows.All);
         OneOf(errors, "mfaPolicy", s.MfaPolicy, MfaPolicies.All);
         Range(errors, "pinMaxAttempts", s.PinMaxAttempts, 1, 10);
+        Range(errors, "trialDays", s.TrialDays, 1, 3650);
+        Range(errors, "planReminderDays", s.PlanReminderDays, 0, 365);
         if (s.IdleLimitSeconds is { } idle && (idle < 10 || idle > 30 * 86_400))
         {
             errors["idleLimitSeconds"] = ["idleLimitSeconds must be between 10 and 2592000 (30 days), or null."];

@@ -18,6 +18,10 @@ public sealed class AuditLog(LatchkeyDbContext db, IHttpContextAccessor http, Ti
     public AuditRecord RecordSelf(string appId, Guid? userId, string action, string? detail = null) =>
         Add(appId, userId, appId, action, userId, detail);
 
+    /// <summary>The server's own work on a user (a background job): no actor user, actor app <see cref="AuditRecord.SystemActor"/>.</summary>
+    public AuditRecord RecordSystem(string appId, string action, Guid? targetUserId, string? detail = null) =>
+        Add(appId, null, AuditRecord.SystemActor, action, targetUserId, detail);
+
     /// <summary>The client address the records name, for log lines that go with them.</summary>
     public string? Source => http.HttpContext is { } context ? ClientAddress.Of(context).ToString() : null;
 

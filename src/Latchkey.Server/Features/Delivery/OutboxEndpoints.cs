@@ -1,3 +1,4 @@
+using Latchkey.Server.Features.CustomRoles;
 using System.Text.Json;
 using Latchkey.Server.Features.Auth;
 using Latchkey.Server.Infrastructure.Crypto;
@@ -18,7 +19,7 @@ public static class OutboxEndpoints
 {
     public static RouteGroupBuilder MapAdminOutboxEndpoints(this RouteGroupBuilder admin)
     {
-        admin.MapGet("/apps/{appId}/outbox", ListAsync)
+        admin.MapGet("/apps/{appId}/outbox", ListAsync).RequireAdminPermission(AdminPermissions.OutboxRead)
             .WithSummary("The messages sent to the outbox, newest first (LATCHKEY_DELIVERY=outbox only)")
             .WithDescription("?to= keeps the messages to one email (any case) or phone (E.164); ?limit= (default 50, at most 200).");
         return admin;

@@ -1,3 +1,4 @@
+using Latchkey.Server.Features.CustomRoles;
 using System.ComponentModel.DataAnnotations;
 using System.Text.RegularExpressions;
 using Latchkey.Server.Features.Auth;
@@ -16,12 +17,12 @@ public static partial class TemplateEndpoints
 {
     public static RouteGroupBuilder MapAdminTemplateEndpoints(this RouteGroupBuilder admin)
     {
-        admin.MapGet("/apps/{appId}/templates", ListAsync).WithSummary("List an app's own message templates");
-        admin.MapPut("/apps/{appId}/templates/{kind}/{language}", PutAsync)
+        admin.MapGet("/apps/{appId}/templates", ListAsync).RequireAdminPermission(AdminPermissions.AppsRead).WithSummary("List an app's own message templates");
+        admin.MapPut("/apps/{appId}/templates/{kind}/{language}", PutAsync).RequireAdminPermission(AdminPermissions.AppsWrite)
             .WithSummary("Create or replace the app's template of a kind of message in a language")
             .WithDescription("Placeholders: {{appName}}, {{code}}, {{link}}, {{expiresInMinutes}}, {{expiresIn}}, {{expiresAt}}. "
                 + "Values are HTML-encoded in the html body. A device language de-AT uses de-at, then de, then en, then the built-in English.");
-        admin.MapDelete("/apps/{appId}/templates/{kind}/{language}", DeleteAsync).WithSummary("Delete the app's template (the built-in one answers again)");
+        admin.MapDelete("/apps/{appId}/templates/{kind}/{language}", DeleteAsync).RequireAdminPermission(AdminPermissions.AppsWrite).WithSummary("Delete the app's template (the built-in one answers again)");
         return admin;
     }
 

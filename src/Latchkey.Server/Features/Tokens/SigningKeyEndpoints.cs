@@ -1,3 +1,4 @@
+using Latchkey.Server.Features.CustomRoles;
 using Latchkey.Server.Features.Audit;
 using Latchkey.Server.Features.Auth;
 using Latchkey.Server.Infrastructure.Persistence;
@@ -20,8 +21,8 @@ public static class SigningKeyEndpoints
 
     public static RouteGroupBuilder MapAdminSigningKeyEndpoints(this RouteGroupBuilder admin)
     {
-        admin.MapGet("/apps/{appId}/keys", ListAsync).WithSummary("The app's signing keys: next, active, retired (still in the JWKS) and unpublished");
-        admin.MapPost("/apps/{appId}/keys/rotate", RotateAsync)
+        admin.MapGet("/apps/{appId}/keys", ListAsync).RequireAdminPermission(AdminPermissions.AppsRead).WithSummary("The app's signing keys: next, active, retired (still in the JWKS) and unpublished");
+        admin.MapPost("/apps/{appId}/keys/rotate", RotateAsync).RequireAdminPermission(AdminPermissions.AppsWrite)
             .WithSummary("Rotate the app's signing key now")
             .WithDescription("The next key is published in the JWKS at once and signs after the publish delay " +
                 "(Latchkey:SigningKeys:PublishDelaySeconds, 10 minutes by default); the current key then retires and stays " +

@@ -1,3 +1,4 @@
+using Latchkey.Server.Features.CustomRoles;
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Nodes;
 using Latchkey.Server.Features.Apps;
@@ -24,10 +25,10 @@ public static class AdminUserChanges
 {
     public static RouteGroupBuilder MapAdminUserChangeEndpoints(this RouteGroupBuilder admin)
     {
-        admin.MapPost("/apps/{appId}/users", CreateAsync).WithSummary("Create a user (any access mode)");
-        admin.MapPatch("/apps/{appId}/users/{userId:guid}", UpdateAsync)
+        admin.MapPost("/apps/{appId}/users", CreateAsync).RequireAdminPermission(AdminPermissions.UsersWrite).WithSummary("Create a user (any access mode)");
+        admin.MapPatch("/apps/{appId}/users/{userId:guid}", UpdateAsync).RequireAdminPermission(AdminPermissions.UsersWrite)
             .WithSummary("Change a user's handles, password, role, plan, disabled flag or PIN; a new password or email ends their sessions");
-        admin.MapDelete("/apps/{appId}/users/{userId:guid}", DeleteAsync).WithSummary("Erase a user: their data key is destroyed");
+        admin.MapDelete("/apps/{appId}/users/{userId:guid}", DeleteAsync).RequireAdminPermission(AdminPermissions.UsersWrite).WithSummary("Erase a user: their data key is destroyed");
         return admin;
     }
 

@@ -1,3 +1,4 @@
+using Latchkey.Server.Features.CustomRoles;
 using Latchkey.Server.Features.Auth;
 using Latchkey.Server.Features.Sessions;
 using Latchkey.Server.Infrastructure.KeyStore;
@@ -13,10 +14,10 @@ public static class AdminUserEndpoints
 {
     public static RouteGroupBuilder MapAdminUserEndpoints(this RouteGroupBuilder admin)
     {
-        admin.MapGet("/apps/{appId}/users", SearchAsync)
+        admin.MapGet("/apps/{appId}/users", SearchAsync).RequireAdminPermission(AdminPermissions.UsersRead)
             .WithSummary("List an app's users, or find one by exact email, phone or user name (?q=); ?anonymous=true lists anonymous users");
-        admin.MapGet("/apps/{appId}/users/{userId:guid}", GetAsync).WithSummary("Read one user");
-        admin.MapPost("/apps/{appId}/users/{userId:guid}/sessions/revoke", RevokeSessionsAsync).WithSummary("End all of a user's sessions");
+        admin.MapGet("/apps/{appId}/users/{userId:guid}", GetAsync).RequireAdminPermission(AdminPermissions.UsersRead).WithSummary("Read one user");
+        admin.MapPost("/apps/{appId}/users/{userId:guid}/sessions/revoke", RevokeSessionsAsync).RequireAdminPermission(AdminPermissions.UsersWrite).WithSummary("End all of a user's sessions");
         return admin;
     }
 

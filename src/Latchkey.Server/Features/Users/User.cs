@@ -26,6 +26,10 @@ public sealed class User : ITenantOwned
     public string? PasswordHash { get; set; }
     public required string Role { get; set; }
     public required string Plan { get; set; }
+    /// <summary>U4: when a trial or paid plan ends; null: it does not (free, or paid without end).</summary>
+    public DateTime? PlanExpiresAt { get; set; }
+    /// <summary>U4: the expiry a renewal reminder was sent for, so each expiry gets one reminder.</summary>
+    public DateTime? PlanReminderSentFor { get; set; }
     public bool Anonymous { get; set; }
     /// <summary>S1: the PIN, hashed like a password (Argon2id); set by the user or pre-filled by an admin.</summary>
     public string? PinHash { get; set; }
@@ -66,6 +70,7 @@ internal sealed class UserConfiguration : IEntityTypeConfiguration<User>
         user.HasIndex(u => new { u.AppId, u.UsernameIndex }).IsUnique();
         user.HasIndex(u => new { u.AppId, u.Anonymous });
         user.HasIndex(u => new { u.AppId, u.Role });
+        user.HasIndex(u => new { u.Plan, u.PlanExpiresAt });
         user.HasOne<Apps.App>().WithMany().HasForeignKey(u => u.AppId).OnDelete(DeleteBehavior.Cascade);
     }
 }

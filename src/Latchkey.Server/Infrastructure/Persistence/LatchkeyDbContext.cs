@@ -3,6 +3,8 @@ using Latchkey.Server.Features.Audit;
 using Latchkey.Server.Features.Challenges;
 using Latchkey.Server.Features.Delivery;
 using Latchkey.Server.Features.Invitations;
+using Latchkey.Server.Features.Jobs;
+using Latchkey.Server.Features.CustomRoles;
 using Latchkey.Server.Features.Mfa;
 using Latchkey.Server.Features.Passkeys;
 using Latchkey.Server.Features.RateLimits;
@@ -40,6 +42,10 @@ public abstract class LatchkeyDbContext(DbContextOptions options) : DbContext(op
     public DbSet<Message> Messages => Set<Message>();
     public DbSet<MessageTemplate> MessageTemplates => Set<MessageTemplate>();
     public DbSet<AuditRecord> AuditRecords => Set<AuditRecord>();
+    public DbSet<AuditHead> AuditHeads => Set<AuditHead>();
+    public DbSet<AppRole> AppRoles => Set<AppRole>();
+    public DbSet<UserRole> UserRoles => Set<UserRole>();
+    public DbSet<JobLease> JobLeases => Set<JobLease>();
     public DbSet<RateLimitCounter> RateLimitCounters => Set<RateLimitCounter>();
     public DbSet<MfaFactor> MfaFactors => Set<MfaFactor>();
     public DbSet<RecoveryCode> RecoveryCodes => Set<RecoveryCode>();
@@ -62,6 +68,8 @@ public abstract class LatchkeyDbContext(DbContextOptions options) : DbContext(op
         FilterByTenant<MfaFactor>(modelBuilder);
         FilterByTenant<RecoveryCode>(modelBuilder);
         FilterByTenant<PasskeyCredential>(modelBuilder);
+        FilterByTenant<AppRole>(modelBuilder);
+        FilterByTenant<UserRole>(modelBuilder);
     }
 
     private void FilterByTenant<T>(ModelBuilder modelBuilder) where T : class, ITenantOwned =>

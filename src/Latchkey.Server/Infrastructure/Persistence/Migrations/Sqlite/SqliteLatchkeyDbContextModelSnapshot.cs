@@ -82,6 +82,24 @@ namespace Latchkey.Server.Infrastructure.Persistence.Migrations.Sqlite
                     b.ToTable("apps", (string)null);
                 });
 
+            modelBuilder.Entity("Latchkey.Server.Features.Audit.AuditHead", b =>
+                {
+                    b.Property<string>("AppId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Hash")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<long>("Seq")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("AppId");
+
+                    b.ToTable("audit_heads", (string)null);
+                });
+
             modelBuilder.Entity("Latchkey.Server.Features.Audit.AuditRecord", b =>
                 {
                     b.Property<long>("Id")
@@ -113,6 +131,15 @@ namespace Latchkey.Server.Infrastructure.Persistence.Migrations.Sqlite
                         .HasMaxLength(1000)
                         .HasColumnType("TEXT");
 
+                    b.Property<byte[]>("Hash")
+                        .HasColumnType("BLOB");
+
+                    b.Property<byte[]>("PrevHash")
+                        .HasColumnType("BLOB");
+
+                    b.Property<long?>("Seq")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Source")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
@@ -123,6 +150,11 @@ namespace Latchkey.Server.Infrastructure.Persistence.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.HasIndex("AppId", "At");
+
+                    b.HasIndex("AppId", "Seq")
+                        .IsUnique();
+
+                    b.HasIndex("AppId", "TargetUserId");
 
                     b.ToTable("audit_records", (string)null);
                 });
@@ -200,6 +232,59 @@ namespace Latchkey.Server.Infrastructure.Persistence.Migrations.Sqlite
                     b.HasIndex("AppId", "TargetIndex", "CreatedAt");
 
                     b.ToTable("challenges", (string)null);
+                });
+
+            modelBuilder.Entity("Latchkey.Server.Features.CustomRoles.AppRole", b =>
+                {
+                    b.Property<string>("AppId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.PrimitiveCollection<string>("Permissions")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("AppId", "Name");
+
+                    b.ToTable("app_roles", (string)null);
+                });
+
+            modelBuilder.Entity("Latchkey.Server.Features.CustomRoles.UserRole", b =>
+                {
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RoleName")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("AppId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("AssignedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("UserId", "RoleName");
+
+                    b.HasIndex("AppId", "RoleName");
+
+                    b.ToTable("user_roles", (string)null);
                 });
 
             modelBuilder.Entity("Latchkey.Server.Features.Delivery.Message", b =>
@@ -388,6 +473,28 @@ namespace Latchkey.Server.Infrastructure.Persistence.Migrations.Sqlite
                     b.HasIndex("AppId", "InviterUserId");
 
                     b.ToTable("invitations", (string)null);
+                });
+
+            modelBuilder.Entity("Latchkey.Server.Features.Jobs.JobLease", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Holder")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LastRunAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("job_leases", (string)null);
                 });
 
             modelBuilder.Entity("Latchkey.Server.Features.Mfa.MfaFactor", b =>
@@ -758,6 +865,12 @@ namespace Latchkey.Server.Infrastructure.Persistence.Migrations.Sqlite
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("PlanExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("PlanReminderSentFor")
+                        .HasColumnType("TEXT");
+
                     b.Property<byte[]>("ProfileSealed")
                         .HasColumnType("BLOB");
 
@@ -790,6 +903,8 @@ namespace Latchkey.Server.Infrastructure.Persistence.Migrations.Sqlite
                     b.HasIndex("AppId", "UsernameIndex")
                         .IsUnique();
 
+                    b.HasIndex("Plan", "PlanExpiresAt");
+
                     b.ToTable("users", (string)null);
                 });
 
@@ -807,6 +922,30 @@ namespace Latchkey.Server.Infrastructure.Persistence.Migrations.Sqlite
                     b.HasOne("Latchkey.Server.Features.Apps.App", null)
                         .WithMany()
                         .HasForeignKey("AppId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Latchkey.Server.Features.CustomRoles.AppRole", b =>
+                {
+                    b.HasOne("Latchkey.Server.Features.Apps.App", null)
+                        .WithMany()
+                        .HasForeignKey("AppId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Latchkey.Server.Features.CustomRoles.UserRole", b =>
+                {
+                    b.HasOne("Latchkey.Server.Features.Users.User", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Latchkey.Server.Features.CustomRoles.AppRole", null)
+                        .WithMany()
+                        .HasForeignKey("AppId", "RoleName")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
