@@ -11,6 +11,8 @@ public sealed class LatchkeyOptions
     public string? KeyStoreDatabase { get; set; }
     public string KeysDir { get; set; } = "data/keys";
     public string? MasterKey { get; set; }
+    /// <summary>Where the signed audit checkpoints are written; <c>{KeysDir}/audit-checkpoints</c> when empty.</summary>
+    public string? AuditCheckpointsDir { get; set; }
     public string? PublicUrl { get; set; }
     public string? AdminEmail { get; set; }
     public string? AdminPassword { get; set; }
@@ -25,7 +27,7 @@ public sealed class LatchkeyOptions
         (string Env, string Key)[] names =
         [
             ("LATCHKEY_DATABASE", "Database"), ("LATCHKEY_KEYSTORE_DATABASE", "KeyStoreDatabase"),
-            ("LATCHKEY_KEYS_DIR", "KeysDir"), ("LATCHKEY_MASTER_KEY", "MasterKey"), ("LATCHKEY_PUBLIC_URL", "PublicUrl"),
+            ("LATCHKEY_KEYS_DIR", "KeysDir"), ("LATCHKEY_AUDIT_CHECKPOINTS_DIR", "AuditCheckpointsDir"), ("LATCHKEY_MASTER_KEY", "MasterKey"), ("LATCHKEY_PUBLIC_URL", "PublicUrl"),
             ("LATCHKEY_ADMIN_EMAIL", "AdminEmail"), ("LATCHKEY_ADMIN_PASSWORD", "AdminPassword"),
             ("LATCHKEY_TRUSTED_PROXIES", "TrustedProxies"),
             ("LATCHKEY_WEBAUTHN_ORIGINS", "WebAuthn:Origins"), ("LATCHKEY_WEBAUTHN_RP_ID", "WebAuthn:RpId"),

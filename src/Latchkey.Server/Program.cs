@@ -1,4 +1,5 @@
 using Latchkey.Server.Features;
+using Latchkey.Server.Features.AdminConsole;
 using Latchkey.Server.Features.Operations;
 using Latchkey.Server.Features.Setup;
 using Latchkey.Server.Infrastructure;
@@ -7,7 +8,7 @@ using Latchkey.Server.Infrastructure.Persistence;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
-builder.AddLatchkeyInfrastructure().AddLatchkeyFeatures().AddOperations();
+builder.AddLatchkeyInfrastructure().AddLatchkeyFeatures().AddOperations().AddConsole();
 
 var app = builder.Build();
 await app.Services.MigrateLatchkeyDatabasesAsync(CancellationToken.None);
@@ -24,6 +25,7 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.MapOperations();
 app.MapLatchkeyApi();
+app.MapConsole();
 app.Run();
 
 public partial class Program;

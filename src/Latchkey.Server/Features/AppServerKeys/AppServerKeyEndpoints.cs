@@ -1,5 +1,6 @@
 using Latchkey.Server.Features.CustomRoles;
 using System.ComponentModel.DataAnnotations;
+using Latchkey.Server.Features.Audit;
 using Latchkey.Server.Features.Auth;
 using Latchkey.Server.Infrastructure.Crypto;
 using Latchkey.Server.Infrastructure.Persistence;
@@ -31,7 +32,7 @@ public static class AppServerKeyEndpoints
     public sealed record KeyView(string Id, string Name, DateTime CreatedAt, DateTime? LastUsedAt, DateTime? RevokedAt);
 
     internal static async Task<Created<CreatedKey>> CreateAsync(
-        AdminCaller admin, string appId, CreateRequest? request, LatchkeyDbContext db, TimeProvider clock, CancellationToken ct)
+        AdminCaller admin, string appId, CreateRequest? request, LatchkeyDbContext db, AuditLog audit, TimeProvider clock, CancellationToken ct)
     {
         if (!await db.Apps.AnyAsync(a => a.Id == appId, ct))
         {
@@ -48,6 +49,7 @@ public static class AppServerKeyEndpoints
             CreatedAt = clock.GetUtcNow().UtcDateTime,
         };
         db.AppServerKeys.Add(key);
+        audit.Record(admin, appId, AuditActions.ServerKeyCreate, null, $"key={key.Id}");
         await db.SaveChangesAsync(ct);
         return TypedResults.Created($"/v1/admin/apps/{appId}/server-keys/{key.Id}", new CreatedKey(key.Id, secret, key.Name, key.CreatedAt));
     }
@@ -59,12 +61,19 @@ public static class AppServerKeyEndpoints
             .Select(k => new KeyView(k.Id, k.Name, k.CreatedAt, k.LastUsedAt, k.RevokedAt))
             .ToListAsync(ct));
 
-    internal static async Task<NoContent> RevokeAsync(AdminCaller admin, string appId, string keyId, LatchkeyDbContext db, TimeProvider clock, CancellationToken ct)
+    internal static async Task<NoContent> RevokeAsync(
+        AdminCaller admin, string appId, string keyId, LatchkeyDbContext db, AuditLog audit, TimeProvider clock, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var revoked = await db.AppServerKeys
             .Where(k => k.Id == keyId && k.AppId == appId && k.RevokedAt == null)
             .ExecuteUpdateAsync(k => k.SetProperty(x => x.RevokedAt, now), ct);
-        return revoked == 1 ? TypedResults.NoContent() : throw Problems.NotFound("This app has no live server key with this id.");
+        if (revoked != 1)
+        {
+            throw Problems.NotFound("This app has no live server key with this id.");
+        }
+        audit.Record(admin, appId, AuditActions.ServerKeyRevoke, null, $"key={keyId}");
+        await db.SaveChangesAsync(ct);
+        return TypedResults.NoContent();
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Latchkey.Server.Features.Audit;
 using Latchkey.Server.Features.Tokens;
 using Latchkey.Server.Infrastructure.KeyStore;
 using Latchkey.Server.Infrastructure.Persistence;
@@ -7,8 +8,11 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Latchkey.Server.Features.Apps;
 
-/// <summary>Creates, changes and deletes apps; every app is born with its signing key.</summary>
-public sealed class AppService(LatchkeyDbContext db, SigningKeys signingKeys, UserKeyring keyring, TimeProvider clock)
+/// <summary>
+/// Creates, changes and deletes apps; every app is born with its signing key. Each change is
+/// audited as the request's acting admin (in the app's trail; creation and deletion also in the console's).
+/// </summary>
+public sealed class AppService(LatchkeyDbContext db, SigningKeys signingKeys, UserKeyring keyring, AuditLog audit, TimeProvider clock)
 {
     public async Task<App> CreateAsync(string? id, string name, JsonObject? settings, CancellationToken ct)
     {
@@ -29,6 +33,8 @@ public sealed class AppService(LatchkeyDbContext db, SigningKeys signingKeys, Us
         }
         db.Apps.Add(app);
         signingKeys.Create(app.Id);
+        audit.RecordByActingAdmin(app.Id, AuditActions.AppCreate, null, $"app={app.Id}");
+        audit.RecordByActingAdmin(App.ConsoleId, AuditActions.AppCreate, null, $"app={app.Id}");
         try
         {
             await db.SaveChangesAsync(ct);
@@ -70,6 +76,7 @@ public sealed class AppService(LatchkeyDbContext db, SigningKeys signingKeys, Us
     public async Task<App> UpdateAsync(string appId, string? name, JsonObject? settings, CancellationToken ct)
     {
         var app = await db.Apps.FirstOrDefaultAsync(a => a.Id == appId, ct) ?? throw Problems.AppNotFound(appId);
+        var before = (app.Name, app.SettingsJson);
         if (name is not null)
         {
             name = name.Trim();
@@ -81,6 +88,15 @@ public sealed class AppService(LatchkeyDbContext db, SigningKeys signingKeys, Us
             throw Problems.InvalidField("settings.signupEnabled", "The console app never takes sign-ups: operators are created by super admins.");
         }
         app.Settings = updated;
+        var changed = ChangedSettings(before.SettingsJson, app.SettingsJson);
+        if (app.Name != before.Name)
+        {
+            changed.Insert(0, "name");
+        }
+        if (changed.Count > 0)
+        {
+            audit.RecordByActingAdmin(app.Id, AuditActions.AppUpdate, null, string.Join(",", changed));
+        }
         app.UpdatedAt = clock.GetUtcNow().UtcDateTime;
         await db.SaveChangesAsync(ct);
         return app;
@@ -93,12 +109,31 @@ public sealed class AppService(LatchkeyDbContext db, SigningKeys signingKeys, Us
         {
             throw Problems.Forbidden("The console app cannot be deleted.");
         }
-        var deleted = await db.Apps.Where(a => a.Id == appId).ExecuteDeleteAsync(ct);
-        if (deleted == 0)
+        // Note: the records are saved first, in the transaction of the delete: the heads are then
+        // locked before the app's rows, in the order every audited save takes them.
+        await using (var transaction = await db.Database.BeginTransactionAsync(ct))
         {
-            throw Problems.AppNotFound(appId);
+            audit.RecordByActingAdmin(appId, AuditActions.AppDelete, null, $"app={appId}");
+            audit.RecordByActingAdmin(App.ConsoleId, AuditActions.AppDelete, null, $"app={appId}");
+            await db.SaveChangesAsync(ct);
+            var deleted = await db.Apps.Where(a => a.Id == appId).ExecuteDeleteAsync(ct);
+            if (deleted == 0)
+            {
+                throw Problems.AppNotFound(appId);
+            }
+            await transaction.CommitAsync(ct);
         }
         await keyring.DestroyAppAsync(appId, ct);
+    }
+
+    /// <summary>The names of the settings whose values differ (for the audit trail: names only, no values).</summary>
+    private static List<string> ChangedSettings(string beforeJson, string afterJson)
+    {
+        var before = JsonNode.Parse(beforeJson)?.AsObject() ?? [];
+        var after = JsonNode.Parse(afterJson)?.AsObject() ?? [];
+        return before.Select(p => p.Key).Union(after.Select(p => p.Key))
+            .Where(name => !JsonNode.DeepEquals(before[name], after[name]))
+            .ToList();
     }
 
     private App NewApp(string id, string name, AppSettings settings)

@@ -1,3 +1,4 @@
+using Latchkey.Server.Features.Audit;
 using Latchkey.Server.Features.CustomRoles;
 using Latchkey.Server.Features.Users;
 using Latchkey.Server.Infrastructure.Persistence;
@@ -11,9 +12,17 @@ namespace Latchkey.Server.Features.Auth;
 /// database on every admin request (the role and custom roles as they are now), so a demoted
 /// admin loses access at once, not when their access token expires.
 /// </summary>
-public sealed class AdminAccess(LatchkeyDbContext db)
+public sealed class AdminAccess(LatchkeyDbContext db, AuditLog audit)
 {
     public async Task<AdminCaller> ResolveAsync(Caller caller, CancellationToken ct)
+    {
+        var admin = await ResolveGrantsAsync(caller, ct);
+        // The request's actor for services that record on its behalf (AuditLog.RecordByActingAdmin).
+        audit.ActingAdmin = admin;
+        return admin;
+    }
+
+    private async Task<AdminCaller> ResolveGrantsAsync(Caller caller, CancellationToken ct)
     {
         if (caller.IsSuperAdmin)
         {

@@ -23,7 +23,8 @@ public sealed class BearerAuthenticationHandler(
     UrlEncoder encoder,
     AccessTokenValidator validator,
     LatchkeyDbContext db,
-    IProblemDetailsService problemDetails)
+    IProblemDetailsService problemDetails,
+    TimeProvider clock)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     public const string SchemeName = "Bearer";
@@ -64,7 +65,7 @@ public sealed class BearerAuthenticationHandler(
                 from s in db.Sessions.AsNoTracking()
                 join u in db.Users.AsNoTracking() on s.UserId equals u.Id
                 where s.Id == sessionId && s.UserId == userId && s.AppId == appId
-                select new { s.RevokedAt, u.Disabled, u.Role, u.Plan })
+                select new { s.RevokedAt, u.Disabled, u.Role, u.Plan, u.PlanExpiresAt })
             .FirstOrDefaultAsync(Context.RequestAborted);
         if (live is null || live.RevokedAt is not null)
         {
@@ -83,7 +84,7 @@ public sealed class BearerAuthenticationHandler(
             // Note: the role now, not the role when the token was made: a demoted admin loses
             // admin routes at once.
             new Claim(CallerClaims.Role, live.Role),
-            new Claim(CallerClaims.Plan, live.Plan),
+            new Claim(CallerClaims.Plan, Plans.PlanRules.Effective(live.Plan, live.PlanExpiresAt, clock.GetUtcNow().UtcDateTime)),
         ], SchemeName, CallerClaims.UserId, CallerClaims.Role);
         return (new ClaimsPrincipal(identity), null);
     }

@@ -141,7 +141,14 @@ public sealed class ChallengeService(
         var matches = !challenge.Decoy && OneTimeCodes.Matches(keys, challenge.Id, challenge.CodeHash, code);
         if (!matches)
         {
-            await throttle.RecordFailureAsync(attempt, ct);
+            if (challenge.Purpose == ChallengePurposes.Login)
+            {
+                await throttle.RecordFailedSignInAsync(attempt, challenge.Decoy ? null : challenge.UserId, "code", ct);
+            }
+            else
+            {
+                await throttle.RecordFailureAsync(attempt, ct);
+            }
             var left = await db.Challenges.Where(c => c.Id == challenge.Id).Select(c => c.MaxAttempts - c.Attempts).FirstAsync(ct);
             if (left <= 0)
             {

@@ -27,6 +27,9 @@ public static class AdminPermissions
 
     public static readonly string[] All = [AppsRead, AppsWrite, UsersRead, UsersWrite, Invitations, RolesManage, AuditRead, OutboxRead];
 
+    /// <summary>Whether a role's permission is one of the admin API's (as opposed to the app's own, e.g. <c>orders:read</c>).</summary>
+    public static bool IsAdminPermission(string permission) => permission.StartsWith(Prefix, StringComparison.Ordinal);
+
     /// <summary>Platform work: create, list and delete apps. Only a console super admin; no role grants it.</summary>
     public const string Platform = "platform";
 

@@ -48,6 +48,19 @@ public static class BuiltInTemplates
             "Welcome to {{appName}}! Your account is ready.",
             Layout("<p>Welcome to <strong>{{appName}}</strong>! Your account is ready.</p>"),
             "Welcome to {{appName}}! Your account is ready."),
+        [MessageKinds.PlanReminder] = new(
+            "Your {{appName}} plan ends in {{expiresIn}}",
+            "Your paid plan for {{appName}} ends on {{expiresAt}}, in {{expiresIn}}. Renew it before then to keep it; "
+                + "otherwise your account moves to the free plan on that day.\n\n{{appName}}",
+            Layout("<p>Your paid plan for <strong>{{appName}}</strong> ends on <strong>{{expiresAt}}</strong>, in {{expiresIn}}.</p>\n"
+                + "<p>Renew it before then to keep it; otherwise your account moves to the free plan on that day.</p>"),
+            "Your {{appName}} plan ends on {{expiresAt}} (in {{expiresIn}}). Renew it to keep it."),
+        [MessageKinds.TrialEnded] = new(
+            "Your {{appName}} trial has ended",
+            "Your trial of {{appName}} has ended, and your account is on the free plan now. You can upgrade at any time.\n\n{{appName}}",
+            Layout("<p>Your trial of <strong>{{appName}}</strong> has ended, and your account is on the free plan now.</p>\n"
+                + "<p>You can upgrade at any time.</p>"),
+            "Your {{appName}} trial has ended; you are on the free plan now."),
     };
 
     public static TemplateParts For(string kind) =>

@@ -22,6 +22,7 @@ public sealed class MessageQueue(
     ILogger<MessageQueue> logger)
 {
     private bool _wakesAfterSave;
+    private bool _showsAfterSave;
     private readonly List<(string AppId, MessageContent Content, string Channel, string Kind)> _toShow = [];
 
     /// <summary>Adds the message to the context; it is stored with the caller's SaveChanges.</summary>
@@ -74,8 +75,9 @@ public sealed class MessageQueue(
     /// </summary>
     private void ShowOnConsoleAfterSave(string appId, MessageContent content, OutgoingMessage message)
     {
-        if (_toShow.Count == 0)
+        if (!_showsAfterSave)
         {
+            _showsAfterSave = true;
             db.SavedChanges += (_, _) =>
             {
                 foreach (var (app, shown, channel, kind) in _toShow)

@@ -28,7 +28,11 @@ public static class MessageKinds
     public const string Welcome = "welcome";
     public const string RecoveryCode = "recoveryCode";
     public const string RecoveryLink = "recoveryLink";
-    public static readonly string[] All = [SignupCode, SignupLink, VerifyCode, VerifyLink, LoginCode, Invitation, Welcome, RecoveryCode, RecoveryLink];
+    /// <summary>U4: a paid plan ends soon (its end is the message's expiry).</summary>
+    public const string PlanReminder = "planReminder";
+    /// <summary>U4: a trial ended; the user is on the free plan now.</summary>
+    public const string TrialEnded = "trialEnded";
+    public static readonly string[] All = [SignupCode, SignupLink, VerifyCode, VerifyLink, LoginCode, Invitation, Welcome, RecoveryCode, RecoveryLink, PlanReminder, TrialEnded];
 }
 
 /// <summary>A rendered message as sealed in <see cref="Message.ContentSealed"/>.</summary>

@@ -1,6 +1,7 @@
 using Latchkey.Server.Features.CustomRoles;
 using System.ComponentModel.DataAnnotations;
 using System.Text.RegularExpressions;
+using Latchkey.Server.Features.Audit;
 using Latchkey.Server.Features.Auth;
 using Latchkey.Server.Infrastructure.Persistence;
 using Latchkey.Server.Infrastructure.Problems;
@@ -51,28 +52,28 @@ public static partial class TemplateEndpoints
     }
 
     internal static async Task<Ok<TemplateView>> PutAsync(
-        AdminCaller admin, string appId, string kind, string language, TemplateRequest request, LatchkeyDbContext db, TimeProvider clock,
-        CancellationToken ct)
+        AdminCaller admin, string appId, string kind, string language, TemplateRequest request, LatchkeyDbContext db, AuditLog audit,
+        TimeProvider clock, CancellationToken ct)
     {
         var tag = Validate(kind, language, request);
         await EnsureAppAsync(db, appId, ct);
         MessageTemplate template;
         try
         {
-            template = await SaveAsync(db, appId, kind, tag, request, clock, ct);
+            template = await SaveAsync(admin, db, audit, appId, kind, tag, request, clock, ct);
         }
         catch (DbUpdateException)
         {
             // Another admin created the same template in the same instant (unique app, kind and
             // language): theirs is there now, and this request replaces it.
             db.ChangeTracker.Clear();
-            template = await SaveAsync(db, appId, kind, tag, request, clock, ct);
+            template = await SaveAsync(admin, db, audit, appId, kind, tag, request, clock, ct);
         }
         return TypedResults.Ok(TemplateView.From(template));
     }
 
-    private static async Task<MessageTemplate> SaveAsync(
-        LatchkeyDbContext db, string appId, string kind, string tag, TemplateRequest request, TimeProvider clock, CancellationToken ct)
+    private static async Task<MessageTemplate> SaveAsync(AdminCaller admin, LatchkeyDbContext db, AuditLog audit,
+        string appId, string kind, string tag, TemplateRequest request, TimeProvider clock, CancellationToken ct)
     {
         var template = await db.MessageTemplates.FirstOrDefaultAsync(t => t.AppId == appId && t.Kind == kind && t.Language == tag, ct);
         if (template is null)
@@ -85,12 +86,13 @@ public static partial class TemplateEndpoints
         template.Html = string.IsNullOrWhiteSpace(request.Html) ? null : request.Html;
         template.Sms = string.IsNullOrWhiteSpace(request.Sms) ? null : request.Sms;
         template.UpdatedAt = clock.GetUtcNow().UtcDateTime;
+        audit.Record(admin, appId, AuditActions.TemplateSave, null, $"template={kind}/{tag}");
         await db.SaveChangesAsync(ct);
         return template;
     }
 
     internal static async Task<NoContent> DeleteAsync(
-        AdminCaller admin, string appId, string kind, string language, LatchkeyDbContext db, CancellationToken ct)
+        AdminCaller admin, string appId, string kind, string language, LatchkeyDbContext db, AuditLog audit, CancellationToken ct)
     {
         var tag = TemplateCatalog.NormaliseLanguage(language) ?? "";
         var deleted = await db.MessageTemplates.Where(t => t.AppId == appId && t.Kind == kind && t.Language == tag).ExecuteDeleteAsync(ct);
@@ -98,6 +100,8 @@ public static partial class TemplateEndpoints
         {
             throw Problems.NotFound("This app has no template of this kind in this language.");
         }
+        audit.Record(admin, appId, AuditActions.TemplateDelete, null, $"template={kind}/{tag}");
+        await db.SaveChangesAsync(ct);
         return TypedResults.NoContent();
     }
 

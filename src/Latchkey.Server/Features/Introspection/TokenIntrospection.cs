@@ -1,4 +1,5 @@
 using Latchkey.Server.Features.Apps;
+using Latchkey.Server.Features.CustomRoles;
 using Latchkey.Server.Features.Sessions;
 using Latchkey.Server.Features.Tokens;
 using Latchkey.Server.Infrastructure.Crypto;
@@ -17,6 +18,7 @@ public sealed class TokenIntrospection(
     AccessTokenValidator accessTokens,
     SessionService sessions,
     Issuers issuers,
+    RoleGrants roleGrants,
     TimeProvider clock,
     ILogger<TokenIntrospection> logger)
 {
@@ -96,6 +98,7 @@ public sealed class TokenIntrospection(
         {
             answer["jti"] = jti;
         }
+        await AddRolesAsync(answer, app, valid.UserId, ct);
         return answer;
     }
 
@@ -121,7 +124,7 @@ public sealed class TokenIntrospection(
         {
             return null;
         }
-        return new Dictionary<string, object>
+        var answer = new Dictionary<string, object>
         {
             ["active"] = true,
             ["sub"] = row.UserId.ToString(),
@@ -135,6 +138,19 @@ public sealed class TokenIntrospection(
             ["role"] = live.Value.Role,
             ["plan"] = live.Value.Plan,
         };
+        await AddRolesAsync(answer, app, row.UserId, ct);
+        return answer;
+    }
+
+    /// <summary>The user's custom roles and permissions now, as the access token names them (when they hold any).</summary>
+    private async Task AddRolesAsync(Dictionary<string, object> answer, App app, Guid userId, CancellationToken ct)
+    {
+        var granted = await roleGrants.ForUserAsync(app.Id, userId, ct);
+        if (granted.Any)
+        {
+            answer[LatchkeyClaims.Roles] = granted.Roles;
+            answer[LatchkeyClaims.Permissions] = granted.Permissions;
+        }
     }
 
     private async Task<(string Role, string Plan)?> LiveSessionAsync(App app, Guid sessionId, Guid userId, CancellationToken ct)
@@ -143,9 +159,9 @@ public sealed class TokenIntrospection(
                 from s in db.Sessions.AsNoTracking()
                 join u in db.Users.AsNoTracking() on s.UserId equals u.Id
                 where s.Id == sessionId && s.UserId == userId && s.AppId == app.Id && s.RevokedAt == null && !u.Disabled
-                select new { u.Role, u.Plan })
+                select new { u.Role, u.Plan, u.PlanExpiresAt })
             .FirstOrDefaultAsync(ct);
-        return live is null ? null : (live.Role, live.Plan);
+        return live is null ? null : (live.Role, Plans.PlanRules.Effective(live.Plan, live.PlanExpiresAt, clock.GetUtcNow().UtcDateTime));
     }
 
     private static bool LooksLikeJwt(string token) => token.Count(c => c == '.') == 2;

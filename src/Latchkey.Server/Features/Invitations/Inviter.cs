@@ -1,6 +1,7 @@
 using Latchkey.Server.Features.AppServerKeys;
 using Latchkey.Server.Features.Apps;
 using Latchkey.Server.Features.Auth;
+using Latchkey.Server.Features.CustomRoles;
 using Latchkey.Server.Features.Users;
 using Latchkey.Server.Infrastructure.Persistence;
 using Latchkey.Server.Infrastructure.Problems;
@@ -35,6 +36,12 @@ public sealed record Inviter(string Label, Guid? UserId, bool IsAdmin, bool IsSe
             throw Problems.Unauthorized("This access token was issued for another app.");
         }
         if (caller.Role == Roles.Admin)
+        {
+            return new Inviter($"admin:{caller.UserId}", caller.UserId, IsAdmin: true, IsServer: false);
+        }
+        // Note: a custom role granting admin:invitations makes its holder the app's inviter, as an admin is.
+        var roleGrants = context.RequestServices.GetRequiredService<RoleGrants>();
+        if (await roleGrants.HoldsAsync(app.Id, caller.UserId, AdminPermissions.Invitations, context.RequestAborted))
         {
             return new Inviter($"admin:{caller.UserId}", caller.UserId, IsAdmin: true, IsServer: false);
         }

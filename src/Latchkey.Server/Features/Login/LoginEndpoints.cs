@@ -46,6 +46,26 @@ public static class LoginEndpoints
         CredentialThrottle throttle,
         CancellationToken ct)
     {
+        var (user, key) = await CheckPasswordAsync(app, request, accounts, hasher, keyring, flows, db, throttle, ct);
+        return TypedResults.Ok(await mfa.StartSessionAsync(app.App, user, key, request.Device, ct));
+    }
+
+    /// <summary>
+    /// The first factor of a password sign-in, shared by this endpoint and the web console: throttle
+    /// and lockout, the password (or a decoy hash), a disabled user, an unverified user of a
+    /// registered app. Answers the user, ready for <see cref="MfaGate.StartSessionAsync"/>.
+    /// </summary>
+    internal static async Task<(User User, UserKey Key)> CheckPasswordAsync(
+        CurrentApp app,
+        LoginRequest request,
+        UserAccounts accounts,
+        PasswordHasher hasher,
+        UserKeyring keyring,
+        VerificationFlows flows,
+        LatchkeyDbContext db,
+        CredentialThrottle throttle,
+        CancellationToken ct)
+    {
         var region = request.Device?.Language?.Region;
         // S5: a locked handle is refused before any hashing, alike for known and unknown accounts.
         var attempt = await throttle.EnsureAllowedAsync(app.Id, CredentialKinds.Password, ThrottledHandle(request.Handle, region), ct);
@@ -54,7 +74,7 @@ public static class LoginEndpoints
         var check = await hasher.VerifyAsync(user?.PasswordHash, request.Password, ct);
         if (user is null || check == PasswordCheck.Wrong)
         {
-            await throttle.RecordFailureAsync(attempt, ct);
+            await throttle.RecordFailedSignInAsync(attempt, user?.Id, "password", ct);
             throw Problems.InvalidCredentials();
         }
         await throttle.RecordSuccessAsync(attempt, ct);
@@ -73,7 +93,7 @@ public static class LoginEndpoints
         {
             throw await flows.VerificationRequiredAsync(app.App, user, key, HandleInput.Language(request.Device), ct);
         }
-        return TypedResults.Ok(await mfa.StartSessionAsync(app.App, user, key, request.Device, ct));
+        return (user, key);
     }
 
     /// <summary>The handle as the account lookup reads it, so every spelling of one handle shares a counter.</summary>

@@ -1,4 +1,5 @@
 using Latchkey.Server.Features.Auth;
+using Latchkey.Server.Features.CustomRoles;
 using Latchkey.Server.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
 
@@ -9,7 +10,7 @@ namespace Latchkey.Server.Features.Mfa;
 /// app's, for super admins) and who has none is refused with 403 <c>mfa_enrollment_required</c>
 /// until they enrol one. The check is on the user now, so enrolling lifts it at once.
 /// </summary>
-public sealed class AdminMfaFilter(LatchkeyDbContext db, MfaGate gate) : IEndpointFilter
+public sealed class AdminMfaFilter(LatchkeyDbContext db, MfaGate gate, RoleGrants roleGrants) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -17,7 +18,9 @@ public sealed class AdminMfaFilter(LatchkeyDbContext db, MfaGate gate) : IEndpoi
         {
             var ct = context.HttpContext.RequestAborted;
             var app = await db.Apps.AsNoTracking().FirstOrDefaultAsync(a => a.Id == caller.AppId, ct);
-            if (app is not null && MfaRules.RequiresFactor(app.Settings, caller.Role))
+            // Note: a user whose custom roles grant admin permissions counts as an admin here.
+            if (app is not null && (MfaRules.RequiresFactor(app.Settings, caller.Role)
+                || (MfaRules.DependsOnCustomRoles(app.Settings, caller.Role) && await roleGrants.HoldsAdminPermissionsAsync(caller.AppId, caller.UserId, ct))))
             {
                 // Note: the caller's own app, whatever app the route is about.
                 var tenant = db.TenantAppId;

@@ -41,7 +41,7 @@ public static class MfaEndpoints
         var factors = rows.Select(f => new FactorView(f.Id, f.Kind, f.ConfirmedAt is not null, f.CreatedAt, f.ConfirmedAt,
             f.Kind == MfaKinds.Sms && SmsFactor.PhoneOf(f, key) is { Length: > 4 } phone ? phone[^4..] : null)).ToList();
         var methods = await gate.EnrolledMethodsAsync(app.App, user, ct);
-        var required = MfaRules.RequiresFactor(app.Settings, user) && !MfaRules.HasFactor(methods);
+        var required = await gate.RequiresFactorAsync(app.App, user, ct) && !MfaRules.HasFactor(methods);
         return TypedResults.Ok(new MfaOverview(app.Settings.MfaPolicy, required, methods, factors, await recovery.LeftAsync(user.Id, ct)));
     }
 

@@ -50,7 +50,7 @@ public sealed class MfaEnrolment(LatchkeyDbContext db, MfaGate gate, StepUp step
             return;
         }
         var others = (await gate.EnrolledMethodsAsync(app, user, ct)).Where(m => m != kind && m != MfaMethods.Recovery).ToList();
-        if (others.Count == 0 && MfaRules.RequiresFactor(app.Settings, user))
+        if (others.Count == 0 && await gate.RequiresFactorAsync(app, user, ct))
         {
             throw Problems.Forbidden("This app requires a second factor of you: set up another one before removing this one.");
         }

@@ -1,4 +1,5 @@
 using Latchkey.Server.Features.Apps;
+using Latchkey.Server.Features.CustomRoles;
 using Latchkey.Server.Features.Sessions;
 using Latchkey.Server.Features.Tokens;
 using Latchkey.Server.Features.Users;
@@ -13,7 +14,7 @@ namespace Latchkey.Server.Features.Mfa;
 /// and the methods that can complete it at POST /login/mfa. See <see cref="MfaRules"/> for the
 /// app's policy.
 /// </summary>
-public sealed class MfaGate(IEnumerable<ISecondFactor> factors, MfaSignIns signIns, SessionService sessions)
+public sealed class MfaGate(IEnumerable<ISecondFactor> factors, MfaSignIns signIns, SessionService sessions, RoleGrants roleGrants)
 {
     /// <summary>Starts the session, or throws mfa_required when the user must give a second factor first.</summary>
     public async Task<TokenResponse> StartSessionAsync(App app, User user, UserKey key, Device? device, CancellationToken ct)
@@ -22,7 +23,8 @@ public sealed class MfaGate(IEnumerable<ISecondFactor> factors, MfaSignIns signI
         {
             throw Problems.UserDisabled();
         }
-        var enrolled = MfaRules.Asks(app.Settings) || MfaRules.RequiresFactor(app.Settings, user)
+        var required = await RequiresFactorAsync(app, user, ct);
+        var enrolled = MfaRules.Asks(app.Settings) || required
             ? await EnrolledMethodsAsync(app, user, ct)
             : [];
         if (MfaRules.Asks(app.Settings) && MfaRules.HasFactor(enrolled))
@@ -31,10 +33,15 @@ public sealed class MfaGate(IEnumerable<ISecondFactor> factors, MfaSignIns signI
             throw Problems.MfaRequired(mfaToken, enrolled);
         }
         var tokens = await sessions.StartAsync(app, user, key, UserProfiles.View(user, key), device, ct);
-        return MfaRules.RequiresFactor(app.Settings, user) && !MfaRules.HasFactor(enrolled)
+        return required && !MfaRules.HasFactor(enrolled)
             ? tokens with { MfaEnrollmentRequired = true }
             : tokens;
     }
+
+    /// <summary>Whether the app's policy wants this user to have a second factor, their custom roles' admin permissions counted.</summary>
+    public async Task<bool> RequiresFactorAsync(App app, User user, CancellationToken ct) =>
+        MfaRules.RequiresFactor(app.Settings, user)
+        || (!user.Anonymous && MfaRules.DependsOnCustomRoles(app.Settings, user.Role) && await roleGrants.HoldsAdminPermissionsAsync(app.Id, user.Id, ct));
 
     /// <summary>The methods this user could give now, in the order the factors were registered; recovery last.</summary>
     public async Task<IReadOnlyList<string>> EnrolledMethodsAsync(App app, User user, CancellationToken ct)

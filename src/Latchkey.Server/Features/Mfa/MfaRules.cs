@@ -46,13 +46,20 @@ public static class MfaRules
 {
     public static bool Asks(AppSettings settings) => settings.MfaPolicy != MfaPolicies.Off;
 
-    /// <summary>Whether the policy wants this user to have a second factor.</summary>
-    public static bool RequiresFactor(AppSettings settings, string role) => settings.MfaPolicy switch
+    /// <summary>
+    /// Whether the policy wants this user to have a second factor. <paramref name="holdsAdminPermissions"/>:
+    /// their custom roles open part of the admin API, which makes them an admin for <c>requiredForAdmins</c>.
+    /// </summary>
+    public static bool RequiresFactor(AppSettings settings, string role, bool holdsAdminPermissions = false) => settings.MfaPolicy switch
     {
         MfaPolicies.Required => true,
-        MfaPolicies.RequiredForAdmins => role is Roles.Admin or Roles.SuperAdmin,
+        MfaPolicies.RequiredForAdmins => role is Roles.Admin or Roles.SuperAdmin || holdsAdminPermissions,
         _ => false,
     };
+
+    /// <summary>Whether the answer for a user of <paramref name="role"/> turns on their custom roles (worth a query).</summary>
+    public static bool DependsOnCustomRoles(AppSettings settings, string role) =>
+        settings.MfaPolicy == MfaPolicies.RequiredForAdmins && role is not (Roles.Admin or Roles.SuperAdmin);
 
     /// <summary>Guests (anonymous users) cannot enrol, so no policy asks them to.</summary>
     public static bool RequiresFactor(AppSettings settings, User user) => !user.Anonymous && RequiresFactor(settings, user.Role);

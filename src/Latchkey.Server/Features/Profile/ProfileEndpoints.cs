@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Latchkey.Server.Features.Apps;
 using Latchkey.Server.Features.Auth;
+using Latchkey.Server.Features.Plans;
 using Latchkey.Server.Features.SignUp;
 using Latchkey.Server.Features.Users;
 using Latchkey.Server.Infrastructure.Http;
@@ -37,17 +38,19 @@ public static class ProfileEndpoints
         bool Anonymous,
         string Role,
         string Plan,
+        DateTime? PlanExpiresAt,
         string? DisplayName,
         string? Pronouns,
         JsonObject Preferences,
         JsonObject Metadata,
         DateTime CreatedAt);
 
-    internal static async Task<Ok<ProfileView>> GetAsync(CurrentApp app, Caller caller, LatchkeyDbContext db, UserKeyring keyring, CancellationToken ct)
+    internal static async Task<Ok<ProfileView>> GetAsync(
+        CurrentApp app, Caller caller, LatchkeyDbContext db, UserKeyring keyring, TimeProvider clock, CancellationToken ct)
     {
         var user = await db.Users.AsNoTracking().FirstAsync(u => u.Id == caller.UserId, ct);
         var key = await keyring.GetAsync(user.Id, ct);
-        return TypedResults.Ok(View(user, key, Read(user, key)));
+        return TypedResults.Ok(View(user, key, Read(user, key), clock.GetUtcNow().UtcDateTime));
     }
 
     internal static async Task<Ok<ProfileView>> PatchAsync(
@@ -72,7 +75,7 @@ public static class ProfileEndpoints
             // Two users raced for one user name: the unique index decided.
             throw Problems.UsernameTaken();
         }
-        return TypedResults.Ok(View(user, key, profile));
+        return TypedResults.Ok(View(user, key, profile, clock.GetUtcNow().UtcDateTime));
     }
 
     /// <summary>User names are a handle: unique per app, checked like at sign-up; null removes it.</summary>
@@ -92,11 +95,11 @@ public static class ProfileEndpoints
             ? JsonSerializer.Deserialize<Users.Profile>(json, JsonSerializerOptions.Web)!
             : new Users.Profile();
 
-    private static ProfileView View(User user, UserKey key, Users.Profile profile)
+    private static ProfileView View(User user, UserKey key, Users.Profile profile, DateTime now)
     {
         var handles = UserProfiles.View(user, key);
         return new ProfileView(user.Id, handles.Handle, handles.Email, user.EmailVerified, handles.Phone, user.PhoneVerified, handles.Username,
-            user.Anonymous, user.Role, user.Plan, profile.DisplayName, profile.Pronouns,
+            user.Anonymous, user.Role, PlanRules.Effective(user, now), PlanRules.EffectiveExpiry(user, now), profile.DisplayName, profile.Pronouns,
             profile.Preferences ?? [], profile.Metadata ?? [], user.CreatedAt);
     }
 }

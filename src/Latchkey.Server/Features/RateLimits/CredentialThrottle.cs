@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Latchkey.Server.Features.Audit;
 using Latchkey.Server.Infrastructure.Crypto;
 using Latchkey.Server.Infrastructure.Http;
 using Latchkey.Server.Infrastructure.Persistence;
@@ -56,6 +57,7 @@ public sealed class CredentialThrottle(
     ServerKeys keys,
     IOptions<RateLimitOptions> options,
     IHttpContextAccessor http,
+    AuditLog audit,
     TimeProvider clock,
     ILogger<CredentialThrottle> logger)
 {
@@ -130,6 +132,18 @@ public sealed class CredentialThrottle(
             logger.LogWarning("Failed {Kind} check in app {AppId}: {Failures} consecutive failures of this account, which waits {WaitSeconds} s",
                 attempt.Kind, attempt.AppId, failures, lockedUntil > now ? Seconds(lockedUntil.Value - now) : 0);
         }
+    }
+
+    /// <summary>
+    /// A sign-in refused for a wrong secret: counted as <see cref="RecordFailureAsync"/> does, and
+    /// recorded in the app's audit trail (P5) as <c>signin.failed</c>, aimed at the account when the
+    /// handle named one. Known and unknown handles do the same work, so timing does not tell them apart.
+    /// </summary>
+    public async Task RecordFailedSignInAsync(CredentialAttempt attempt, Guid? userId, string method, CancellationToken ct)
+    {
+        await RecordFailureAsync(attempt, ct);
+        audit.RecordAttempt(attempt.AppId, AuditActions.SignInFailed, userId, $"method={method}");
+        await db.SaveChangesAsync(ct);
     }
 
     /// <summary>The secret was right: the account's consecutive failures start again from zero.</summary>

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Latchkey.Server.Features.Apps;
+using Latchkey.Server.Features.Audit;
 using Latchkey.Server.Features.Tokens;
 using Latchkey.Server.Features.Users;
 using Latchkey.Server.Infrastructure.Crypto;
@@ -12,7 +13,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Latchkey.Server.Features.Sessions;
 
 /// <summary>Starts sessions and ends them. Rotation lives in <see cref="RefreshRotation"/>.</summary>
-public sealed class SessionService(LatchkeyDbContext db, AccessTokens accessTokens, TimeProvider clock)
+public sealed class SessionService(LatchkeyDbContext db, AccessTokens accessTokens, AuditLog audit, TimeProvider clock)
 {
     /// <summary>Opens a session for a user who just proved who they are, and answers its first tokens.</summary>
     public async Task<TokenResponse> StartAsync(App app, User user, UserKey userKey, UserView view, Device? device, CancellationToken ct)
@@ -40,6 +41,8 @@ public sealed class SessionService(LatchkeyDbContext db, AccessTokens accessToke
         var row = NewRefreshToken(app, session.Id, refreshToken, parentId: null, now);
         db.Sessions.Add(session);
         db.RefreshTokens.Add(row);
+        // P5: every sign-in, whichever way in (this is the one gate all pass), with the route it came by.
+        audit.RecordSelf(app.Id, user.Id, AuditActions.SignIn, $"session={session.Id}" + (audit.Route is { } route ? $"; via={route}" : ""));
         await db.SaveChangesAsync(ct);
         return await AnswerAsync(app, user, session.Id, refreshToken, row.ExpiresAt, view, ct);
     }
@@ -49,7 +52,7 @@ public sealed class SessionService(LatchkeyDbContext db, AccessTokens accessToke
         var now = clock.GetUtcNow().UtcDateTime;
         var access = await accessTokens.CreateAsync(app, user, sessionId, ct);
         return new TokenResponse(access, app.Settings.AccessTokenLifetimeSeconds, refreshToken,
-            Math.Max(0, (int)(refreshExpiresAt - now).TotalSeconds), view);
+            Math.Max(0, (int)(refreshExpiresAt - now).TotalSeconds), Plans.PlanRules.Show(view, user, now));
     }
 
     internal static RefreshToken NewRefreshToken(App app, Guid sessionId, string token, Guid? parentId, DateTime now) => new()
@@ -63,13 +66,24 @@ public sealed class SessionService(LatchkeyDbContext db, AccessTokens accessToke
         ExpiresAt = now + app.Settings.RefreshTokenLifetime,
     };
 
-    /// <summary>Ends one session; true when it was live. A conditional update, so two nodes agree.</summary>
+    /// <summary>
+    /// Ends one session; true when it was live. A conditional update, so two nodes agree. A
+    /// <see cref="RevokeReasons.Logout"/> (the API's or the console's) is audited as <c>signout</c>.
+    /// </summary>
     public async Task<bool> RevokeAsync(Guid sessionId, string reason, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        return await db.Sessions
+        var revoked = await db.Sessions
             .Where(s => s.Id == sessionId && s.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(x => x.RevokedAt, now).SetProperty(x => x.RevokedReason, reason), ct) == 1;
+        if (revoked && reason == RevokeReasons.Logout)
+        {
+            var session = await db.Sessions.IgnoreQueryFilters().AsNoTracking()
+                .Where(s => s.Id == sessionId).Select(s => new { s.AppId, s.UserId }).FirstAsync(ct);
+            audit.RecordSelf(session.AppId, session.UserId, AuditActions.SignOut, $"session={sessionId}");
+            await db.SaveChangesAsync(ct);
+        }
+        return revoked;
     }
 
     /// <summary>Ends every live session of a user; answers how many ended.</summary>

@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
 using Latchkey.Server.Features.Apps;
+using Latchkey.Server.Features.CustomRoles;
+using Latchkey.Server.Features.Plans;
 using Latchkey.Server.Features.Users;
 using Latchkey.Server.Infrastructure.Crypto;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -11,7 +13,7 @@ namespace Latchkey.Server.Features.Tokens;
 /// The one place access tokens are made. The OIDC provider (a later issue) issues through here
 /// too, so both surfaces sign the same claims with the same keys.
 /// </summary>
-public sealed class AccessTokens(SigningKeys keys, Issuers issuers, TimeProvider clock)
+public sealed class AccessTokens(SigningKeys keys, Issuers issuers, RoleGrants roleGrants, TimeProvider clock)
 {
     private static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false };
 
@@ -33,9 +35,21 @@ public sealed class AccessTokens(SigningKeys keys, Issuers issuers, TimeProvider
                 [JwtRegisteredClaimNames.Sid] = sessionId.ToString(),
                 [JwtRegisteredClaimNames.Jti] = Base64Url.Encode(RandomNumberGenerator.GetBytes(16)),
                 [LatchkeyClaims.Role] = user.Role,
-                [LatchkeyClaims.Plan] = user.Plan,
+                // U4: the plan the user has now; an ended trial or paid plan is free at once.
+                [LatchkeyClaims.Plan] = PlanRules.Effective(user, now),
             },
         };
+        if (PlanRules.EffectiveExpiry(user, now) is { } planEnds)
+        {
+            descriptor.Claims[LatchkeyClaims.PlanExpires] = PlanRules.UnixSeconds(planEnds);
+        }
+        // Note: custom roles as they are at sign-in and refresh; the app's backend reads them from here.
+        var granted = await roleGrants.ForUserAsync(app.Id, user.Id, ct);
+        if (granted.Any)
+        {
+            descriptor.Claims[LatchkeyClaims.Roles] = granted.Roles.ToArray();
+            descriptor.Claims[LatchkeyClaims.Permissions] = granted.Permissions.ToArray();
+        }
         return Handler.CreateToken(descriptor);
     }
 }
@@ -44,4 +58,10 @@ public static class LatchkeyClaims
 {
     public const string Role = "role";
     public const string Plan = "plan";
+    /// <summary>When a trial or paid plan ends (unix seconds); absent for free and for a paid plan without end.</summary>
+    public const string PlanExpires = "plan_exp";
+    /// <summary>The user's custom role names (a JSON array), present when they hold any.</summary>
+    public const string Roles = "roles";
+    /// <summary>The union of their custom roles' permissions (a JSON array), present with <see cref="Roles"/>.</summary>
+    public const string Permissions = "permissions";
 }

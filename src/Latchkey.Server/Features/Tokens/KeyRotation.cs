@@ -1,3 +1,4 @@
+using Latchkey.Server.Features.Audit;
 using Latchkey.Server.Infrastructure.Persistence;
 using Latchkey.Server.Infrastructure.Problems;
 using Microsoft.EntityFrameworkCore;
@@ -20,6 +21,7 @@ public sealed class KeyRotation(
     LatchkeyDbContext db,
     SigningKeys keys,
     IOptions<SigningKeyOptions> options,
+    AuditLog audit,
     TimeProvider clock,
     ILogger<KeyRotation> logger)
 {
@@ -58,6 +60,8 @@ public sealed class KeyRotation(
                 if (await TryRotateAsync(appId, options.Value.PublishDelay, due, ct) is { } next)
                 {
                     rotated++;
+                    audit.RecordSystem(appId, "keys.rotate", null, $"next {next.Id}, scheduled");
+                    await db.SaveChangesAsync(ct);
                     logger.LogInformation("Scheduled rotation of app {AppId}: key {KeyId} signs from {ActiveFrom:o}", appId, next.Id, next.ActiveFrom);
                 }
             }

@@ -6,6 +6,7 @@ using Latchkey.Server.Features.Audit;
 using Latchkey.Server.Features.Auth;
 using Latchkey.Server.Features.Passwords;
 using Latchkey.Server.Features.Pin;
+using Latchkey.Server.Features.Plans;
 using Latchkey.Server.Features.Sessions;
 using Latchkey.Server.Features.SignUp;
 using Latchkey.Server.Infrastructure.Http;
@@ -50,15 +51,32 @@ public static class AdminUserChanges
         [MaxLength(200)] public string? Username { get; init; }
         [MaxLength(4096)] public string? Password { get; init; }
         [MaxLength(32)] public string? Role { get; init; }
+        /// <summary>U4: free, trial or paid (needs admin:roles too; see <see cref="PlanChanges"/>).</summary>
         [MaxLength(32)] public string? Plan { get; init; }
+        /// <summary>U4: when the plan ends (ISO 8601); null: no end (paid only). Left out: see <see cref="PlanChanges"/>.</summary>
+        public DateTimeOffset? PlanExpiresAt
+        {
+            get => _planExpiresAt;
+            init
+            {
+                _planExpiresAt = value;
+                _planExpiresAtGiven = true;
+            }
+        }
+        private readonly DateTimeOffset? _planExpiresAt;
+        private readonly bool _planExpiresAtGiven;
+        /// <summary>Whether the body named planExpiresAt (null included).</summary>
+        internal bool PlanExpiresAtGiven => _planExpiresAtGiven;
         public bool? Disabled { get; init; }
         /// <summary>S1: a PIN pre-filled for the user (no current PIN needed; the user can replace it).</summary>
         [MaxLength(64)] public string? Pin { get; init; }
+        /// <summary>U1: replaces the user's custom roles (needs admin:roles too).</summary>
+        public List<string?>? Roles { get; init; }
     }
 
     internal static async Task<Created<AdminUserEndpoints.AdminUserView>> CreateAsync(
         AdminCaller admin, string appId, CreateUserRequest request, LatchkeyDbContext db, UserAccounts accounts,
-        PasswordHasher hasher, PasswordPolicy policy, AuditLog audit, UserKeyring keyring, CancellationToken ct)
+        PasswordHasher hasher, PasswordPolicy policy, AuditLog audit, UserKeyring keyring, TimeProvider clock, CancellationToken ct)
     {
         var app = await db.Apps.AsNoTracking().FirstOrDefaultAsync(a => a.Id == appId, ct) ?? throw Problems.AppNotFound(appId);
         var email = request.Email is null ? null : HandleInput.Parse(request.Email, null, null, required: false)!.Value.Value;
@@ -87,17 +105,19 @@ public static class AdminUserChanges
         }, ct);
         audit.Record(admin, appId, "user.create", created.User.Id);
         await db.SaveChangesAsync(ct);
-        var view = await AdminUserEndpoints.ViewAsync(created.User, keyring, ct);
+        var view = await AdminUserEndpoints.ViewAsync(created.User, keyring, db, clock, ct);
         return TypedResults.Created($"/v1/admin/apps/{appId}/users/{created.User.Id}", view);
     }
 
     internal static async Task<Ok<AdminUserEndpoints.AdminUserView>> UpdateAsync(
         AdminCaller admin, string appId, Guid userId, UpdateUserRequest request, LatchkeyDbContext db, UserAccounts accounts,
-        UserKeyring keyring, PasswordHasher hasher, PasswordPolicy policy, SessionService sessions, AuditLog audit, TimeProvider clock, CancellationToken ct)
+        UserKeyring keyring, PasswordHasher hasher, PasswordPolicy policy, SessionService sessions, AuditLog audit, TimeProvider clock,
+        RoleGrants roleGrants, RoleAssignments roleAssignments, CancellationToken ct)
     {
         var app = await db.Apps.AsNoTracking().FirstOrDefaultAsync(a => a.Id == appId, ct) ?? throw Problems.AppNotFound(appId);
         var user = await db.Users.FirstOrDefaultAsync(u => u.Id == userId && u.AppId == appId, ct)
             ?? throw Problems.NotFound("This app has no user with this id.");
+        await roleGrants.EnsureMayManageUserAsync(admin, appId, userId, ct);
         var key = await keyring.GetAsync(user.Id, ct);
         var changed = new List<string>();
         var endSessions = false;
@@ -137,11 +157,9 @@ public static class AdminUserChanges
             user.Role = CheckRole(admin, app, request.Role);
             changed.Add("role");
         }
-        if (request.Plan is not null)
+        if (request.Plan is not null || request.PlanExpiresAtGiven)
         {
-            user.Plan = request.Plan is Plans.Free or Plans.Trial or Plans.Paid ? request.Plan
-                : throw Problems.InvalidField("plan", "plan must be free, trial or paid.");
-            changed.Add("plan");
+            changed.AddRange(PlanChanges.Apply(admin, db, app, user, request.Plan, request.PlanExpiresAtGiven, request.PlanExpiresAt, clock.GetUtcNow().UtcDateTime));
         }
         if (request.Disabled is { } disabled)
         {
@@ -155,9 +173,14 @@ public static class AdminUserChanges
             user.PinHash = await hasher.HashAsync(request.Pin, ct);
             changed.Add("pin");
         }
+        if (request.Roles is not null)
+        {
+            await roleAssignments.ReplaceAsync(admin, appId, user.Id, request.Roles, ct);
+            changed.Add("roles");
+        }
         if (changed.Count == 0)
         {
-            throw Problems.InvalidRequest("Nothing to change: give email, phone, username, password, role, plan, disabled or pin.");
+            throw Problems.InvalidRequest("Nothing to change: give email, phone, username, password, role, plan, planExpiresAt, disabled, pin or roles.");
         }
         user.UpdatedAt = clock.GetUtcNow().UtcDateTime;
         audit.Record(admin, appId, "user.update", user.Id, string.Join(",", changed));
@@ -166,16 +189,18 @@ public static class AdminUserChanges
         {
             await sessions.RevokeAllAsync(user.Id, RevokeReasons.Admin, ct);
         }
-        return TypedResults.Ok(await AdminUserEndpoints.ViewAsync(user, keyring, ct));
+        return TypedResults.Ok(await AdminUserEndpoints.ViewAsync(user, keyring, db, clock, ct));
     }
 
     internal static async Task<NoContent> DeleteAsync(
-        AdminCaller admin, string appId, Guid userId, LatchkeyDbContext db, UserKeyring keyring, AuditLog audit, CancellationToken ct)
+        AdminCaller admin, string appId, Guid userId, LatchkeyDbContext db, UserKeyring keyring, AuditLog audit, RoleGrants roleGrants,
+        CancellationToken ct)
     {
         if (admin.Caller.UserId == userId)
         {
             throw Problems.Forbidden("Admins cannot erase themselves.");
         }
+        await roleGrants.EnsureMayManageUserAsync(admin, appId, userId, ct);
         var deleted = await db.Users.Where(u => u.Id == userId && u.AppId == appId).ExecuteDeleteAsync(ct);
         if (deleted == 0)
         {
@@ -197,6 +222,11 @@ public static class AdminUserChanges
                 throw Problems.InvalidField("role", "Only super admins make super admins, and only in the console app.");
             }
             return role;
+        }
+        if (role == Roles.Admin && !RoleRules.HoldsAllAdminPermissions(admin))
+        {
+            // Note: an app admin holds every admin permission: a custom role's holder making one would escalate.
+            throw Problems.Forbidden("Only app admins and super admins make app admins.");
         }
         return role is Roles.Admin or Roles.User ? role : throw Problems.InvalidField("role", "role must be user or admin.");
     }

@@ -1,5 +1,7 @@
 using Latchkey.Server.Features.CustomRoles;
+using Latchkey.Server.Features.Audit;
 using Latchkey.Server.Features.Auth;
+using Latchkey.Server.Features.Plans;
 using Latchkey.Server.Features.Sessions;
 using Latchkey.Server.Infrastructure.KeyStore;
 using Latchkey.Server.Infrastructure.Persistence;
@@ -15,20 +17,24 @@ public static class AdminUserEndpoints
     public static RouteGroupBuilder MapAdminUserEndpoints(this RouteGroupBuilder admin)
     {
         admin.MapGet("/apps/{appId}/users", SearchAsync).RequireAdminPermission(AdminPermissions.UsersRead)
-            .WithSummary("List an app's users, or find one by exact email, phone or user name (?q=); ?anonymous=true lists anonymous users");
+            .WithSummary("List an app's users, or find one by exact email, phone or user name (?q=); ?anonymous=true lists anonymous users; ?limit= and ?offset= page");
         admin.MapGet("/apps/{appId}/users/{userId:guid}", GetAsync).RequireAdminPermission(AdminPermissions.UsersRead).WithSummary("Read one user");
         admin.MapPost("/apps/{appId}/users/{userId:guid}/sessions/revoke", RevokeSessionsAsync).RequireAdminPermission(AdminPermissions.UsersWrite).WithSummary("End all of a user's sessions");
         return admin;
     }
 
     public sealed record AdminUserView(Guid Id, string Handle, string? Email, bool EmailVerified, string? Phone, bool PhoneVerified,
-        string? Username, bool Anonymous, bool Disabled, string Role, string Plan, DateTime CreatedAt);
+        string? Username, bool Anonymous, bool Disabled, string Role, string Plan, DateTime CreatedAt, IReadOnlyList<string> Roles)
+    {
+        /// <summary>U4: when the plan ends (UTC); null for free and for a paid plan without end. <see cref="Plan"/> is the plan the user has now.</summary>
+        public DateTime? PlanExpiresAt { get; init; }
+    }
 
     public sealed record RevokedSessions(int Revoked);
 
     internal static async Task<Ok<List<AdminUserView>>> SearchAsync(
-        AdminCaller admin, string appId, string? q, bool? anonymous, int? limit, LatchkeyDbContext db, UserKeyring keyring,
-        Infrastructure.Crypto.ServerKeys serverKeys, CancellationToken ct)
+        AdminCaller admin, string appId, string? q, bool? anonymous, int? limit, int? offset, LatchkeyDbContext db, UserKeyring keyring,
+        Infrastructure.Crypto.ServerKeys serverKeys, AuditLog audit, TimeProvider clock, CancellationToken ct)
     {
         var query = db.Users.AsNoTracking().Where(u => u.AppId == appId);
         if (anonymous is { } isAnonymous)
@@ -43,37 +49,56 @@ public static class AdminUserEndpoints
             var nameIndex = UserNames.TryNormalise(q, out _, out var folded, out _) ? serverKeys.Blind(appId, "username", folded) : [];
             query = query.Where(u => u.EmailIndex == emailIndex || u.PhoneIndex == phoneIndex || u.UsernameIndex == nameIndex);
         }
-        var users = await query.OrderBy(u => u.CreatedAt).Take(Math.Clamp(limit ?? 50, 1, 200)).ToListAsync(ct);
+        var users = await query.OrderBy(u => u.CreatedAt).ThenBy(u => u.Id)
+            .Skip(Math.Max(0, offset ?? 0)).Take(Math.Clamp(limit ?? 50, 1, 200)).ToListAsync(ct);
         var views = new List<AdminUserView>(users.Count);
         foreach (var user in users)
         {
-            views.Add(await ViewAsync(user, keyring, ct));
+            views.Add(await ViewAsync(user, keyring, db, clock, ct));
         }
+        // P5: a search reads personal data. The trail names the one user a handle lookup found,
+        // and otherwise only how many were shown (never the query: it is personal data itself).
+        var found = users.Count == 1 && !string.IsNullOrWhiteSpace(q) ? users[0].Id : (Guid?)null;
+        audit.Record(admin, appId, AuditActions.UserSearch, found,
+            $"results={users.Count}" + (string.IsNullOrWhiteSpace(q) ? "" : "; by=handle") + (anonymous is { } a ? $"; anonymous={(a ? "true" : "false")}" : ""));
+        await db.SaveChangesAsync(ct);
         return TypedResults.Ok(views);
     }
 
-    internal static async Task<Ok<AdminUserView>> GetAsync(AdminCaller admin, string appId, Guid userId, LatchkeyDbContext db, UserKeyring keyring, CancellationToken ct)
+    internal static async Task<Ok<AdminUserView>> GetAsync(
+        AdminCaller admin, string appId, Guid userId, LatchkeyDbContext db, UserKeyring keyring, AuditLog audit, TimeProvider clock, CancellationToken ct)
     {
         var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId && u.AppId == appId, ct)
             ?? throw Problems.NotFound("This app has no user with this id.");
-        return TypedResults.Ok(await ViewAsync(user, keyring, ct));
+        var view = await ViewAsync(user, keyring, db, clock, ct);
+        audit.Record(admin, appId, AuditActions.UserRead, user.Id);
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(view);
     }
 
     internal static async Task<Ok<RevokedSessions>> RevokeSessionsAsync(
-        AdminCaller admin, string appId, Guid userId, LatchkeyDbContext db, SessionService sessions, CancellationToken ct)
+        AdminCaller admin, string appId, Guid userId, LatchkeyDbContext db, SessionService sessions, AuditLog audit, CancellationToken ct)
     {
         if (!await db.Users.AnyAsync(u => u.Id == userId && u.AppId == appId, ct))
         {
             throw Problems.NotFound("This app has no user with this id.");
         }
-        return TypedResults.Ok(new RevokedSessions(await sessions.RevokeAllAsync(userId, RevokeReasons.Admin, ct)));
+        var revoked = await sessions.RevokeAllAsync(userId, RevokeReasons.Admin, ct);
+        audit.Record(admin, appId, AuditActions.UserSessionsRevoke, userId, $"sessions={revoked}");
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(new RevokedSessions(revoked));
     }
 
-    internal static async Task<AdminUserView> ViewAsync(User user, UserKeyring keyring, CancellationToken ct)
+    internal static async Task<AdminUserView> ViewAsync(User user, UserKeyring keyring, LatchkeyDbContext db, TimeProvider clock, CancellationToken ct)
     {
         var key = await keyring.FindAsync(user.Id, ct);
         var handles = key is null ? null : UserProfiles.View(user, key);
+        var roles = await RoleAssignments.NamesAsync(db, user.AppId, user.Id, ct);
+        var now = clock.GetUtcNow().UtcDateTime;
         return new AdminUserView(user.Id, handles?.Handle ?? user.Id.ToString(), handles?.Email, user.EmailVerified, handles?.Phone, user.PhoneVerified,
-            handles?.Username, user.Anonymous, user.Disabled, user.Role, user.Plan, user.CreatedAt);
+            handles?.Username, user.Anonymous, user.Disabled, user.Role, PlanRules.Effective(user, now), user.CreatedAt, roles)
+        {
+            PlanExpiresAt = PlanRules.EffectiveExpiry(user, now),
+        };
     }
 }

@@ -16,7 +16,7 @@ public sealed class UserProfiles(UserKeyring keyring)
         var email = key.Decrypt(UserFields.Email, user.EmailSealed);
         var phone = key.Decrypt(UserFields.Phone, user.PhoneSealed);
         var username = key.Decrypt(UserFields.Username, user.UsernameSealed);
-        return new UserView(user.Id, Handle(user, email, phone, username), email, phone, username, user.Anonymous, user.Role, user.Plan);
+        return new UserView(user.Id, Handle(user, email, phone, username), email, phone, username, user.Anonymous, user.Role, user.Plan, user.PlanExpiresAt);
     }
 
     /// <summary>An anonymous user's handle is ANON_ and its id (the seeds' form); others go by email, phone or name.</summary>

@@ -1,6 +1,9 @@
 namespace Latchkey.Server.Features.Users;
 
-/// <summary>The user as token responses show it (shared/API.md "Tokens").</summary>
+/// <summary>
+/// The user as token responses show it (shared/API.md "Tokens"). Token responses show the plan
+/// the user has now (<see cref="Features.Plans.PlanRules.Show"/>) and when it ends.
+/// </summary>
 public sealed record UserView(
     Guid Id,
     string Handle,
@@ -9,4 +12,5 @@ public sealed record UserView(
     string? Username,
     bool Anonymous,
     string Role,
-    string Plan);
+    string Plan,
+    DateTime? PlanExpiresAt);

@@ -27,6 +27,9 @@ public sealed class ServerKeys(MasterKey master)
     /// <summary>Keys the HMAC under which one-time codes are stored: a stolen database cannot brute-force them.</summary>
     public byte[] Codes { get; } = master.Derive("codes-v1");
 
+    /// <summary>Keys the HMAC that links audit records into a chain: the database alone cannot recompute it.</summary>
+    public byte[] AuditChain { get; } = master.Derive("audit-chain-v1");
+
     public byte[] SealPending(string context, string value) => Sealed.Seal(Pending, Encoding.UTF8.GetBytes(value), context);
 
     public string OpenPending(string context, byte[] sealedValue) => Encoding.UTF8.GetString(Sealed.Open(Pending, sealedValue, context));

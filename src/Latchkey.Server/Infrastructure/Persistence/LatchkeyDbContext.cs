@@ -14,6 +14,7 @@ using Latchkey.Server.Features.Setup;
 using Latchkey.Server.Features.Tokens;
 using Latchkey.Server.Features.Users;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 
 namespace Latchkey.Server.Infrastructure.Persistence;
 
@@ -74,6 +75,24 @@ public abstract class LatchkeyDbContext(DbContextOptions options) : DbContext(op
 
     private void FilterByTenant<T>(ModelBuilder modelBuilder) where T : class, ITenantOwned =>
         modelBuilder.Entity<T>().HasQueryFilter(row => TenantAppId == null || row.AppId == TenantAppId);
+
+    protected override void OnConfiguring(DbContextOptionsBuilder optionsBuilder) =>
+        optionsBuilder.AddInterceptors(AuditCommitInterceptor.Instance);
+
+    /// <summary>A save that adds audit records links them into their apps' hash chains, in one transaction (<see cref="AuditChain"/>).</summary>
+    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default) =>
+        AuditChain.HasNewRecords(this)
+            ? this.GetService<AuditChain>().SaveAsync(this, acceptAllChangesOnSuccess, cancellationToken)
+            : base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+
+    public override int SaveChanges(bool acceptAllChangesOnSuccess) =>
+        AuditChain.HasNewRecords(this)
+            ? throw new InvalidOperationException("Audit records are linked into their chain by SaveChangesAsync; use it.")
+            : base.SaveChanges(acceptAllChangesOnSuccess);
+
+    /// <summary>The plain save, once <see cref="AuditChain"/> has linked the new records.</summary>
+    internal Task<int> SaveLinkedChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken ct) =>
+        base.SaveChangesAsync(acceptAllChangesOnSuccess, ct);
 }
 
 public sealed class SqliteLatchkeyDbContext(DbContextOptions<SqliteLatchkeyDbContext> options) : LatchkeyDbContext(options);

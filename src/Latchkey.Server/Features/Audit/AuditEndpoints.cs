@@ -1,0 +1,58 @@
+using System.Text.Json.Nodes;
+using Latchkey.Server.Features.Auth;
+using Latchkey.Server.Features.CustomRoles;
+using Latchkey.Server.Infrastructure.Problems;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Latchkey.Server.Features.Audit;
+
+/// <summary>Admin API for the audit trail (MISSION P5): read it, verify its chain, get the checkpoint key.</summary>
+public static class AuditEndpoints
+{
+    public static IServiceCollection AddAudit(this IServiceCollection services)
+    {
+        services.AddScoped<AuditLog>();
+        services.AddScoped<AuditTrail>();
+        services.AddSingleton<AuditChain>();
+        services.AddSingleton<AuditCheckpoints>();
+        services.AddHostedService<AuditBackfill>();
+        return services;
+    }
+
+    public static RouteGroupBuilder MapAdminAuditEndpoints(this RouteGroupBuilder admin)
+    {
+        admin.MapGet("/apps/{appId}/audit", ListAsync).RequireAdminPermission(AdminPermissions.AuditRead)
+            .WithSummary("The app's audit trail, newest first")
+            .WithDescription("?limit= (default 50, at most 500), ?before=<seq> for the next page, filters ?action=, ?targetUserId=, ?actorUserId=.");
+        admin.MapGet("/apps/{appId}/audit/verify", VerifyAsync).RequireAdminPermission(AdminPermissions.AuditRead)
+            .WithSummary("Walk the app's audit hash chain and compare it with the signed checkpoint")
+            .WithDescription("valid false names the first break: brokenAt (a seq) and reason: missing (a deleted record), link, " +
+                "hash (an edited record), truncated (newest records cut off), head, checkpoint, checkpoint_signature, unchained.");
+        admin.MapGet("/audit/checkpoint-key", CheckpointKey).RequireAdminPermission(AdminPermissions.Platform)
+            .WithSummary("The public key that signs audit checkpoints (super admin), to check them outside Latchkey");
+        return admin;
+    }
+
+    /// <summary>The checkpoint signing key's public half, and what exactly it signs.</summary>
+    public sealed record CheckpointKeyView(string KeyId, string Algorithm, string PublicKeyPem, JsonObject Jwk, string SignedPayload);
+
+    internal static async Task<Ok<IReadOnlyList<AuditEntry>>> ListAsync(
+        AdminCaller admin, string appId, int? limit, long? before, string? action, Guid? targetUserId, Guid? actorUserId,
+        AuditTrail trail, CancellationToken ct)
+    {
+        if (limit is < 1 or > AuditQuery.MaxLimit)
+        {
+            throw Problems.InvalidField("limit", $"limit must be 1 to {AuditQuery.MaxLimit}.");
+        }
+        return TypedResults.Ok(await trail.ListAsync(appId, new AuditQuery(limit, before, action, targetUserId, actorUserId), ct));
+    }
+
+    internal static async Task<Ok<AuditVerification>> VerifyAsync(AdminCaller admin, string appId, AuditTrail trail, CancellationToken ct) =>
+        TypedResults.Ok(await trail.VerifyAsync(appId, ct));
+
+    internal static Ok<CheckpointKeyView> CheckpointKey(AdminCaller admin, AuditCheckpoints checkpoints)
+    {
+        var key = checkpoints.SigningKey;
+        return TypedResults.Ok(new CheckpointKeyView(key.KeyId, AuditSigningKey.Algorithm, key.PublicKeyPem, key.PublicJwk, AuditCheckpoints.PayloadFormat));
+    }
+}

@@ -1,0 +1,67 @@
+using Latchkey.Server.Infrastructure.Crypto;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.Repositories;
+using Microsoft.Extensions.Options;
+
+namespace Latchkey.Server.Features.AdminConsole;
+
+/// <summary>
+/// The admin console (MISSION U3): Razor Pages under <c>/console</c>, served by the same process
+/// as the API, signed in with a cookie of its own (<see cref="ConsoleAuthentication"/>). It
+/// needs no front-end build and no script.
+/// </summary>
+/// <remarks>
+/// Note: the namespace is AdminConsole, not Console, so that <c>Console.WriteLine</c> keeps
+/// meaning System.Console everywhere under Latchkey.Server.Features.
+/// </remarks>
+public static class ConsoleExtensions
+{
+    public static WebApplicationBuilder AddConsole(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddRazorPages(o =>
+        {
+            o.RootDirectory = "/Features/Console/Pages";
+            o.Conventions.AuthorizeFolder("/", ConsoleAuthentication.Policy);
+            o.Conventions.AllowAnonymousToPage("/Login");
+        }).AddMvcOptions(o => o.Filters.Add<ConsoleProblemFilter>());
+        services.AddAuthentication().AddConsoleCookie();
+        services.AddScoped<ConsoleAccess>();
+        services.AddScoped<ConsoleSignIn>();
+        services.AddScoped<AdminApi>();
+
+        // Note: cookies and forms are sealed with Data Protection keys kept in the keys directory,
+        // so every node that shares it reads every node's cookies.
+        services.AddDataProtection().SetApplicationName("Latchkey");
+        services.AddOptions<KeyManagementOptions>().Configure<IOptions<LatchkeyOptions>, ILoggerFactory, MasterKey>((o, latchkey, logs, master) =>
+        {
+            o.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(Path.Combine(latchkey.Value.KeysDir, "dataprotection")), logs);
+            o.XmlEncryptor = new MasterKeyXmlEncryptor(master);
+        });
+        return builder;
+    }
+
+    public static WebApplication MapConsole(this WebApplication app)
+    {
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/console"), console => console.Use((context, next) =>
+        {
+            context.Response.OnStarting(() =>
+            {
+                var headers = context.Response.Headers;
+                headers.ContentSecurityPolicy = "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+                headers.XContentTypeOptions = "nosniff";
+                headers["Referrer-Policy"] = "same-origin";
+                if (!context.Request.Path.StartsWithSegments(ConsoleStyles.Path))
+                {
+                    headers.CacheControl = "no-store";
+                }
+                return Task.CompletedTask;
+            });
+            return next(context);
+        }));
+        app.MapGet(ConsoleStyles.Path, ConsoleStyles.Serve).ExcludeFromDescription();
+        app.MapRazorPages();
+        return app;
+    }
+}

@@ -1,0 +1,48 @@
+using Latchkey.Server.Features.Audit;
+using Latchkey.Server.Features.CustomRoles;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Latchkey.Server.Features.AdminConsole.Pages;
+
+/// <summary>An app's audit trail, newest first, and whether its hash chain verifies.</summary>
+public sealed class AuditModel : ConsolePageModel
+{
+    public const int PageSize = 50;
+
+    [FromRoute] public string AppId { get; set; } = "";
+    [BindProperty(SupportsGet = true)] public long? Before { get; set; }
+    [BindProperty(SupportsGet = true)] public string? Action { get; set; }
+    [BindProperty(SupportsGet = true, Name = "user")] public Guid? TargetUser { get; set; }
+
+    public IReadOnlyList<AuditEntry> Entries { get; private set; } = [];
+    public AuditVerification Chain { get; private set; } = null!;
+    public long? NextBefore { get; private set; }
+
+    public async Task OnGetAsync()
+    {
+        Require(AppId, AdminPermissions.AuditRead);
+        await CurrentAppAsync(AppId);
+        Chain = await Api.VerifyAuditAsync(AppId, Ct);
+        var entries = await Api.AuditAsync(AppId, new AuditQuery(PageSize + 1, Before, Blank(Action), TargetUser), Ct);
+        Entries = entries.Take(PageSize).ToList();
+        NextBefore = entries.Count > PageSize ? Entries[^1].Seq : null;
+    }
+
+    public string PageUrl(long? before)
+    {
+        var query = new List<string>();
+        if (before is { } b)
+        {
+            query.Add("before=" + b);
+        }
+        if (!string.IsNullOrWhiteSpace(Action))
+        {
+            query.Add("action=" + Uri.EscapeDataString(Action));
+        }
+        if (TargetUser is { } user)
+        {
+            query.Add("user=" + user);
+        }
+        return $"/console/apps/{AppId}/audit" + (query.Count > 0 ? "?" + string.Join('&', query) : "");
+    }
+}
