@@ -1,9 +1,7 @@
 using Latchkey.Server.Features.Audit;
 using Latchkey.Server.Features.CustomRoles;
 using Latchkey.Server.Features.Users;
-using Latchkey.Server.Infrastructure.Persistence;
 using Latchkey.Server.Infrastructure.Problems;
-using Microsoft.EntityFrameworkCore;
 
 namespace Latchkey.Server.Features.Auth;
 
@@ -12,7 +10,7 @@ namespace Latchkey.Server.Features.Auth;
 /// database on every admin request (the role and custom roles as they are now), so a demoted
 /// admin loses access at once, not when their access token expires.
 /// </summary>
-public sealed class AdminAccess(LatchkeyDbContext db, AuditLog audit)
+public sealed class AdminAccess(RoleGrants grants, AuditLog audit)
 {
     public async Task<AdminCaller> ResolveAsync(Caller caller, CancellationToken ct)
     {
@@ -32,20 +30,11 @@ public sealed class AdminAccess(LatchkeyDbContext db, AuditLog audit)
         {
             return new AdminCaller(caller, new HashSet<string>(AdminPermissions.All));
         }
-        var granted = await GrantedAdminPermissionsAsync(caller.AppId, caller.UserId, ct);
+        var granted = (await grants.ForUserAsync(caller.AppId, caller.UserId, ct)).HeldAdminPermissions.ToHashSet(StringComparer.Ordinal);
         if (granted.Count == 0)
         {
             throw Problems.Forbidden("The admin API is for super admins, app admins and roles with admin permissions.");
         }
         return new AdminCaller(caller, granted);
-    }
-
-    private async Task<HashSet<string>> GrantedAdminPermissionsAsync(string appId, Guid userId, CancellationToken ct)
-    {
-        var lists = await (from assignment in db.UserRoles.IgnoreQueryFilters()
-                           join role in db.AppRoles.IgnoreQueryFilters() on new { assignment.AppId, Name = assignment.RoleName } equals new { role.AppId, role.Name }
-                           where assignment.UserId == userId && assignment.AppId == appId
-                           select role.Permissions).ToListAsync(ct);
-        return lists.SelectMany(p => p).Where(p => p.StartsWith(AdminPermissions.Prefix, StringComparison.Ordinal)).ToHashSet(StringComparer.Ordinal);
     }
 }

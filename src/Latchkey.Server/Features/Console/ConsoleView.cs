@@ -139,6 +139,12 @@ public static class ConsoleView
     }
 
     /// <summary>A UTC time as the console shows it, with the machine-readable value for screen readers and copying.</summary>
+    /// <summary>
+    /// The last 8 hex digits of an id, for tables on small screens (the page gives the whole id as a
+    /// title). Note: the last ones, because version-7 ids begin with their creation time.
+    /// </summary>
+    public static string ShortId(Guid id) => "…" + id.ToString("N")[^8..];
+
     public static IHtmlContent Time(DateTime? utc)
     {
         if (utc is not { } value)

@@ -59,6 +59,7 @@ public abstract class ConsoleEndToEndTests(string provider)
         Assert.Contains("app.update", actions);
         Assert.Contains("user.create", actions);
         Assert.Contains("user.session.revoke", actions);
+        Assert.Contains("signin", actions);
         Assert.True(steps["phone"]!.GetValue<bool>(), summary);
 
         Assert.True(result["accessibility"]!["offenders"]!.AsArray().Count == 0, "Form controls without an accessible name: " + summary);
