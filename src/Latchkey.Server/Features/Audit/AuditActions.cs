@@ -22,4 +22,8 @@ public static class AuditActions
     public const string ServerKeyRevoke = "serverkey.revoke";
     public const string TemplateSave = "template.save";
     public const string TemplateDelete = "template.delete";
+
+    public const string InvitationCreate = "invitation.create";
+    public const string InvitationRevoke = "invitation.revoke";
+    public const string OutboxRead = "outbox.read";
 }

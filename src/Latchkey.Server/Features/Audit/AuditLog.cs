@@ -41,6 +41,10 @@ public sealed class AuditLog(LatchkeyDbContext db, IHttpContextAccessor http, Ti
     public AuditRecord RecordSystem(string appId, string action, Guid? targetUserId, string? detail = null) =>
         Add(appId, null, AuditRecord.SystemActor, action, targetUserId, detail);
 
+    /// <summary>An action by an actor this request identified another way (an inviter: a user, an admin or an app server key).</summary>
+    public AuditRecord RecordBy(string appId, Guid? actorUserId, string actorAppId, string action, Guid? targetUserId, string? detail = null) =>
+        Add(appId, actorUserId, actorAppId, action, targetUserId, detail);
+
     /// <summary>The client address the records name, for log lines that go with them.</summary>
     public string? Source => http.HttpContext is { } context ? ClientAddress.Of(context).ToString() : null;
 

@@ -81,10 +81,10 @@ public sealed class AdminApi(IServiceProvider services)
         (await AdminSessionEndpoints.ListAsync(admin, appId, userId, Db, S<UserKeyring>(), S<AuditLog>(), S<TimeProvider>(), ct)).Value!;
 
     public Task RevokeSessionAsync(AdminCaller admin, string appId, Guid userId, Guid sessionId, CancellationToken ct) =>
-        AdminSessionEndpoints.RevokeAsync(admin, appId, userId, sessionId, Db, S<SessionService>(), S<AuditLog>(), ct);
+        AdminSessionEndpoints.RevokeAsync(admin, appId, userId, sessionId, Db, S<SessionService>(), S<AuditLog>(), S<RoleGrants>(), ct);
 
     public async Task<int> RevokeAllSessionsAsync(AdminCaller admin, string appId, Guid userId, CancellationToken ct) =>
-        (await AdminUserEndpoints.RevokeSessionsAsync(admin, appId, userId, Db, S<SessionService>(), S<AuditLog>(), ct)).Value!.Revoked;
+        (await AdminUserEndpoints.RevokeSessionsAsync(admin, appId, userId, Db, S<SessionService>(), S<AuditLog>(), S<RoleGrants>(), ct)).Value!.Revoked;
 
     // Invitations: the app-scoped endpoints, with the console's signed-in admin as the inviter.
     public async Task<InvitationEndpoints.InvitationCreated> InviteAsync(CurrentApp app, InvitationEndpoints.InviteRequest request, HttpContext http, CancellationToken ct) =>
@@ -94,7 +94,7 @@ public sealed class AdminApi(IServiceProvider services)
         (await InvitationEndpoints.ListAsync(app, http, Db, ct)).Value!;
 
     public Task RevokeInvitationAsync(CurrentApp app, Guid invitationId, HttpContext http, CancellationToken ct) =>
-        InvitationEndpoints.RevokeAsync(app, invitationId, http, Db, S<TimeProvider>(), ct);
+        InvitationEndpoints.RevokeAsync(app, invitationId, http, Db, S<AuditLog>(), S<TimeProvider>(), ct);
 
     // Custom roles
     public async Task<List<RoleEndpoints.RoleView>> RolesAsync(AdminCaller admin, string appId, CancellationToken ct) =>
@@ -111,7 +111,7 @@ public sealed class AdminApi(IServiceProvider services)
 
     // Outbox and audit trail
     public async Task<List<OutboxEndpoints.OutboxMessage>> OutboxAsync(AdminCaller admin, string appId, string? to, int limit, CancellationToken ct) =>
-        (await OutboxEndpoints.ListAsync(admin, appId, to, limit, Db, S<ServerKeys>(), S<IOptions<DeliveryOptions>>(), ct)).Value!;
+        (await OutboxEndpoints.ListAsync(admin, appId, to, limit, Db, S<ServerKeys>(), S<IOptions<DeliveryOptions>>(), S<AuditLog>(), ct)).Value!;
 
     public Task<IReadOnlyList<AuditEntry>> AuditAsync(string appId, AuditQuery query, CancellationToken ct) =>
         S<AuditTrail>().ListAsync(appId, query, ct);

@@ -1,3 +1,4 @@
+using Latchkey.Server.Features.Audit;
 using Latchkey.Server.Features.CustomRoles;
 using System.Text.Json;
 using Latchkey.Server.Features.Auth;
@@ -31,7 +32,7 @@ public static class OutboxEndpoints
 
     internal static async Task<Ok<List<OutboxMessage>>> ListAsync(
         AdminCaller admin, string appId, string? to, int? limit, LatchkeyDbContext db, ServerKeys keys, IOptions<DeliveryOptions> options,
-        CancellationToken ct)
+        AuditLog audit, CancellationToken ct)
     {
         if (!options.Value.UsesOutbox)
         {
@@ -52,6 +53,9 @@ public static class OutboxEndpoints
         }
         var messages = await query.OrderByDescending(m => m.CreatedAt).ThenByDescending(m => m.Id)
             .Take(Math.Clamp(limit ?? 50, 1, 200)).ToListAsync(ct);
+        // Note: the messages hold recipients, codes and links: reading them is an admin read of personal data.
+        audit.Record(admin, appId, AuditActions.OutboxRead, null, $"messages={messages.Count}" + (to is null ? "" : "; filtered"));
+        await db.SaveChangesAsync(ct);
         return TypedResults.Ok(messages.Select(m => View(m, keys)).ToList());
     }
 

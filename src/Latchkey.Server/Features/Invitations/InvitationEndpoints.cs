@@ -1,3 +1,4 @@
+using Latchkey.Server.Features.Audit;
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Nodes;
 using Latchkey.Server.Features.Apps;
@@ -79,7 +80,7 @@ public static class InvitationEndpoints
     }
 
     internal static async Task<NoContent> RevokeAsync(
-        CurrentApp app, Guid invitationId, HttpContext context, LatchkeyDbContext db, TimeProvider clock, CancellationToken ct)
+        CurrentApp app, Guid invitationId, HttpContext context, LatchkeyDbContext db, AuditLog audit, TimeProvider clock, CancellationToken ct)
     {
         var inviter = await Inviter.FromAsync(context, app, mustBeAllowedToInvite: false);
         var now = clock.GetUtcNow().UtcDateTime;
@@ -88,8 +89,13 @@ public static class InvitationEndpoints
         {
             query = query.Where(i => i.InviterUserId == inviter.UserId);
         }
-        var revoked = await query.ExecuteUpdateAsync(i => i.SetProperty(x => x.RevokedAt, now), ct);
-        return revoked == 1 ? TypedResults.NoContent() : throw Problems.NotFound("You have no open invitation with this id.");
+        if (await query.ExecuteUpdateAsync(i => i.SetProperty(x => x.RevokedAt, now), ct) != 1)
+        {
+            throw Problems.NotFound("You have no open invitation with this id.");
+        }
+        audit.RecordBy(app.Id, inviter.UserId, inviter.ActorAppId ?? app.Id, AuditActions.InvitationRevoke, null, $"invitation={invitationId}; by={inviter.Label}");
+        await db.SaveChangesAsync(ct);
+        return TypedResults.NoContent();
     }
 
     internal static async Task<Ok<TokenResponse>> AcceptAsync(

@@ -1,3 +1,4 @@
+using Latchkey.Server.Features.Audit;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Latchkey.Server.Features.Apps;
@@ -17,7 +18,7 @@ public sealed record InvitationPayload(string Handle, JsonObject? Metadata, stri
 
 /// <summary>Creates, checks and revokes invitations; each decision is a conditional update.</summary>
 public sealed class InvitationService(
-    LatchkeyDbContext db, ServerKeys keys, UserAccounts accounts, MessageQueue messages, CredentialThrottle throttle, TimeProvider clock)
+    LatchkeyDbContext db, ServerKeys keys, UserAccounts accounts, MessageQueue messages, CredentialThrottle throttle, AuditLog audit, TimeProvider clock)
 {
     public async Task<Invitation> InviteAsync(App app, Inviter inviter, Handle handle, JsonObject? metadata, bool sendWelcome,
         TimeSpan lifetime, string? language, CancellationToken ct)
@@ -48,6 +49,9 @@ public sealed class InvitationService(
             ExpiresAt = now + lifetime,
         };
         db.Invitations.Add(invitation);
+        // Note: the invitee has no account yet: the trail names the invitation and its inviter, not the handle.
+        audit.RecordBy(app.Id, inviter.UserId, inviter.ActorAppId ?? app.Id, AuditActions.InvitationCreate, null,
+            $"invitation={id}; channel={handle.Channel}; by={inviter.Label}");
         await messages.QueueAsync(app, new OutgoingMessage(handle.Channel, handle.Value, MessageKinds.Invitation, language, code, null, invitation.ExpiresAt), ct);
         await db.SaveChangesAsync(ct);
         return invitation;

@@ -14,6 +14,9 @@ namespace Latchkey.Server.Features.Invitations;
 /// </summary>
 public sealed record Inviter(string Label, Guid? UserId, bool IsAdmin, bool IsServer)
 {
+    /// <summary>The app the inviter signed in to: the console for a super admin, otherwise the invitation's app.</summary>
+    public string? ActorAppId { get; init; }
+
     public bool ManagesAll => IsAdmin || IsServer;
 
     public static async Task<Inviter> FromAsync(HttpContext context, CurrentApp app, bool mustBeAllowedToInvite)
@@ -29,7 +32,7 @@ public sealed record Inviter(string Label, Guid? UserId, bool IsAdmin, bool IsSe
             ?? throw Problems.Unauthorized("Inviting needs a bearer access token of the app, or an app server key (HTTP Basic).");
         if (caller.IsSuperAdmin)
         {
-            return new Inviter($"admin:{caller.UserId}", caller.UserId, IsAdmin: true, IsServer: false);
+            return new Inviter($"admin:{caller.UserId}", caller.UserId, IsAdmin: true, IsServer: false) { ActorAppId = caller.AppId };
         }
         if (caller.AppId != app.Id)
         {

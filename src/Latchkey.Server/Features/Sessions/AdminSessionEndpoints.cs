@@ -64,8 +64,10 @@ public static class AdminSessionEndpoints
     }
 
     internal static async Task<NoContent> RevokeAsync(
-        AdminCaller admin, string appId, Guid userId, Guid sessionId, LatchkeyDbContext db, SessionService sessions, AuditLog audit, CancellationToken ct)
+        AdminCaller admin, string appId, Guid userId, Guid sessionId, LatchkeyDbContext db, SessionService sessions, AuditLog audit,
+        RoleGrants grants, CancellationToken ct)
     {
+        await grants.EnsureMayManageUserAsync(admin, appId, userId, ct);
         var live = await db.Sessions.AnyAsync(s => s.Id == sessionId && s.UserId == userId && s.AppId == appId && s.RevokedAt == null, ct);
         if (!live || !await sessions.RevokeAsync(sessionId, RevokeReasons.Admin, ct))
         {

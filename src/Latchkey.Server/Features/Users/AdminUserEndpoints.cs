@@ -77,12 +77,14 @@ public static class AdminUserEndpoints
     }
 
     internal static async Task<Ok<RevokedSessions>> RevokeSessionsAsync(
-        AdminCaller admin, string appId, Guid userId, LatchkeyDbContext db, SessionService sessions, AuditLog audit, CancellationToken ct)
+        AdminCaller admin, string appId, Guid userId, LatchkeyDbContext db, SessionService sessions, AuditLog audit, RoleGrants grants,
+        CancellationToken ct)
     {
         if (!await db.Users.AnyAsync(u => u.Id == userId && u.AppId == appId, ct))
         {
             throw Problems.NotFound("This app has no user with this id.");
         }
+        await grants.EnsureMayManageUserAsync(admin, appId, userId, ct);
         var revoked = await sessions.RevokeAllAsync(userId, RevokeReasons.Admin, ct);
         audit.Record(admin, appId, AuditActions.UserSessionsRevoke, userId, $"sessions={revoked}");
         await db.SaveChangesAsync(ct);

@@ -11,6 +11,32 @@ namespace Latchkey.Tests.Features.Audit;
 public abstract class AuditTrailTests(ServerFixture fixture) : AuditTest(fixture)
 {
     [Fact]
+    public async Task Invitations_and_outbox_reads_are_recorded_without_the_invitees_handle()
+    {
+        var app = await CreateAppAsync();
+        var admin = await SuperAdminAsync();
+        var email = NewEmail("invitee");
+
+        var invitation = await OkJsonAsync(await PostAsync($"/v1/apps/{app}/invitations", new { handle = email }, Access(admin)));
+        var invitationId = Str(invitation, "id");
+        Assert.Equal(HttpStatusCode.NoContent, (await DeleteAsync($"/v1/apps/{app}/invitations/{invitationId}", Access(admin))).StatusCode);
+        Assert.Single(await OkJsonArrayAsync(await GetAsync($"/v1/admin/apps/{app}/outbox?to={Uri.EscapeDataString(email)}", Access(admin))));
+
+        var trail = await TrailAsync(app, "?limit=3");
+        Assert.Equal(["outbox.read", "invitation.revoke", "invitation.create"], trail.Select(r => Str(r, "action")));
+        Assert.All(trail, r =>
+        {
+            Assert.Equal(UserId(admin), Str(r, "actorUserId"));
+            Assert.Equal("console", Str(r, "actorAppId"));
+            Assert.Null(r!["targetUserId"]);
+            Assert.DoesNotContain(email, r["detail"]?.GetValue<string>() ?? "", StringComparison.OrdinalIgnoreCase);
+        });
+        Assert.StartsWith($"invitation={invitationId}; channel=email", Str(trail[2], "detail"));
+        Assert.Equal("messages=1; filtered", Str(trail[0], "detail"));
+        AssertValid(await VerifyAsync(app), 4);
+    }
+
+    [Fact]
     public async Task An_admin_reading_a_user_is_recorded_with_actor_target_and_source()
     {
         var app = await CreateAppAsync();

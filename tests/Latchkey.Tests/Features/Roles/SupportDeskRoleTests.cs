@@ -63,6 +63,11 @@ public abstract class SupportDeskRoleTests(ServerFixture fixture) : RolesTest(fi
         await AssertForbiddenAsync(await PatchAsync($"/v1/admin/apps/{app}/users/{adminId}", new { password = OtherPassword }, desk));
         await AssertForbiddenAsync(await PatchAsync($"/v1/admin/apps/{app}/users/{keeper}", new { password = OtherPassword }, desk));
         await AssertForbiddenAsync(await DeleteAsync($"/v1/admin/apps/{app}/users/{adminId}", desk));
+        // Nor end their sessions (one or all).
+        var adminSession = Str(Assert.Single(await OkJsonArrayAsync(await GetAsync($"/v1/admin/apps/{app}/users/{adminId}/sessions", await AdminTokenAsync()))), "id");
+        await AssertForbiddenAsync(await PostAsync($"/v1/admin/apps/{app}/users/{adminId}/sessions/revoke", new { }, desk));
+        await AssertForbiddenAsync(await DeleteAsync($"/v1/admin/apps/{app}/users/{adminId}/sessions/{adminSession}", desk));
+        await OkJsonAsync(await GetAsync($"/v1/apps/{app}/me", Access(appAdmin)));
 
         await OkJsonAsync(await LoginAsync(app, adminEmail));
         var customerView = await OkJsonAsync(await GetAsync($"/v1/admin/apps/{app}/users/{customer}", desk));
