@@ -90,10 +90,9 @@ public sealed class TokenIntrospection(
             // RFC 7662 names the token's type as RFC 6749 does; token_usage (OpenIddict's name) says which token it is.
             ["token_type"] = "Bearer",
             ["token_usage"] = AccessTokenUsage,
-            // Note: the role and plan now, as the server's own endpoints see them, not when the token was made.
-            ["role"] = live.Value.Role,
-            ["plan"] = live.Value.Plan,
         };
+        // Note: the role and plan now, as the server's own endpoints see them, not when the token was made.
+        AddLive(answer, live.Value);
         if (valid.Jwt.Id is { Length: > 0 } jti)
         {
             answer["jti"] = jti;
@@ -135,9 +134,8 @@ public sealed class TokenIntrospection(
             ["iat"] = Unix(row.Token.CreatedAt),
             ["client_id"] = app.Id,
             ["token_usage"] = RefreshTokenUsage,
-            ["role"] = live.Value.Role,
-            ["plan"] = live.Value.Plan,
         };
+        AddLive(answer, live.Value);
         await AddRolesAsync(answer, app, row.UserId, ct);
         return answer;
     }
@@ -153,7 +151,18 @@ public sealed class TokenIntrospection(
         }
     }
 
-    private async Task<(string Role, string Plan)?> LiveSessionAsync(App app, Guid sessionId, Guid userId, CancellationToken ct)
+    /// <summary>The user's role and effective plan, and when that plan ends (<c>plan_exp</c>, as in the access token).</summary>
+    private static void AddLive(Dictionary<string, object> answer, (string Role, string Plan, DateTime? PlanEnds) live)
+    {
+        answer["role"] = live.Role;
+        answer["plan"] = live.Plan;
+        if (live.PlanEnds is { } ends)
+        {
+            answer[LatchkeyClaims.PlanExpires] = Unix(ends);
+        }
+    }
+
+    private async Task<(string Role, string Plan, DateTime? PlanEnds)?> LiveSessionAsync(App app, Guid sessionId, Guid userId, CancellationToken ct)
     {
         var live = await (
                 from s in db.Sessions.AsNoTracking()
@@ -161,7 +170,12 @@ public sealed class TokenIntrospection(
                 where s.Id == sessionId && s.UserId == userId && s.AppId == app.Id && s.RevokedAt == null && !u.Disabled
                 select new { u.Role, u.Plan, u.PlanExpiresAt })
             .FirstOrDefaultAsync(ct);
-        return live is null ? null : (live.Role, Plans.PlanRules.Effective(live.Plan, live.PlanExpiresAt, clock.GetUtcNow().UtcDateTime));
+        if (live is null)
+        {
+            return null;
+        }
+        var now = clock.GetUtcNow().UtcDateTime;
+        return (live.Role, Plans.PlanRules.Effective(live.Plan, live.PlanExpiresAt, now), Plans.PlanRules.EffectiveExpiry(live.Plan, live.PlanExpiresAt, now));
     }
 
     private static bool LooksLikeJwt(string token) => token.Count(c => c == '.') == 2;

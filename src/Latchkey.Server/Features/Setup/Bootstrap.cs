@@ -59,6 +59,7 @@ public sealed class Bootstrap(
         Console.WriteLine($"    {baseUrl}/setup?token={token}");
         Console.WriteLine($"  or: curl -X POST {baseUrl}/v1/setup -H 'content-type: application/json' \\");
         Console.WriteLine($"        -d '{{\"token\":\"{token}\",\"email\":\"you@example.com\",\"password\":\"a long passphrase\"}}'");
+        Console.WriteLine($"  then sign in to the admin console at {baseUrl}/console");
         Console.WriteLine();
     }
 

@@ -26,9 +26,14 @@ document.getElementById('setup').addEventListener('submit', async e => {
   const res = await fetch('/v1/setup', { method: 'POST', headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ token, email: e.target.email.value, password: e.target.password.value }) });
   const body = await res.json();
-  document.getElementById('result').textContent = res.ok
-    ? 'Done: ' + body.user.email + ' is a super admin. Sign in through the console app.'
-    : (body.detail || body.title);
+  const result = document.getElementById('result');
+  result.textContent = res.ok ? 'Done: ' + body.user.email + ' is a super admin. ' : (body.detail || body.title);
+  if (res.ok) {
+    const link = document.createElement('a');
+    link.href = '/console/login';
+    link.textContent = 'Sign in to the admin console';
+    result.append(link);
+  }
 });
 </script>
 </body>

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Net.Http.Headers;
 using System.Text;
 using Latchkey.Server.Features.Plans;
@@ -35,6 +36,10 @@ public abstract class PlanClaimTests(ServerFixture fixture) : PlanTest(fixture)
         var viewed = await OkJsonAsync(await GetAsync($"/v1/admin/apps/{app}/users/{userId}", await AdminTokenAsync()));
         Assert.Equal("trial", Str(viewed, "plan"));
         Assert.Equal(end, Date(viewed, "planExpiresAt"));
+        var key = await OkJsonAsync(await PostAsync($"/v1/admin/apps/{app}/server-keys", new { name = "backend" }, await AdminTokenAsync()));
+        var introspected = await IntrospectAsync(app, key, Access(trial));
+        Assert.Equal("trial", Str(introspected, "plan"));
+        Assert.Equal(end.ToUnixTimeSeconds(), introspected["plan_exp"]!.GetValue<long>());
 
         await SetPlanAsync(app, userId, new { plan = "paid", planExpiresAt = (DateTimeOffset?)null });
         var paid = await OkJsonAsync(await RefreshAsync(app, Refresh(trial)));
@@ -63,20 +68,28 @@ public abstract class PlanClaimTests(ServerFixture fixture) : PlanTest(fixture)
         Assert.Null(refreshed["user"]!["planExpiresAt"]);
         Assert.Equal("free", Str(await MeAsync(app, Access(refreshed)), "plan"));
         Assert.Equal("free", Str(await OkJsonAsync(await GetAsync($"/v1/admin/apps/{app}/users/{userId}", await AdminTokenAsync())), "plan"));
-        using var introspect = new HttpRequestMessage(HttpMethod.Post, $"/v1/apps/{app}/oauth/introspect")
-        {
-            Content = new FormUrlEncodedContent([KeyValuePair.Create("token", Access(refreshed))]),
-        };
-        introspect.Headers.Authorization = new AuthenticationHeaderValue("Basic",
-            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Str(key, "id")}:{Str(key, "secret")}")));
-        var introspected = await OkJsonAsync(await Client.SendAsync(introspect, Ct));
-        Assert.True(introspected["active"]!.GetValue<bool>());
+        var introspected = await IntrospectAsync(app, key, Access(refreshed));
         Assert.Equal("free", Str(introspected, "plan"));
+        Assert.Null(introspected["plan_exp"]);
         Assert.Equal("trial", (await StoredPlanAsync(userId)).Plan);
 
         await RunJobAsync(Factory, Ct);
         Assert.Equal("free", (await StoredPlanAsync(userId)).Plan);
         Assert.Single(await AuditAsync(userId, PlanExpiry.TrialEnded));
+    }
+
+    /// <summary>RFC 7662 introspection with an app server key; asserts the token is active.</summary>
+    private async Task<JsonObject> IntrospectAsync(string app, JsonObject serverKey, string token)
+    {
+        using var introspect = new HttpRequestMessage(HttpMethod.Post, $"/v1/apps/{app}/oauth/introspect")
+        {
+            Content = new FormUrlEncodedContent([KeyValuePair.Create("token", token)]),
+        };
+        introspect.Headers.Authorization = new AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Str(serverKey, "id")}:{Str(serverKey, "secret")}")));
+        var introspected = await OkJsonAsync(await Client.SendAsync(introspect, Ct));
+        Assert.True(introspected["active"]!.GetValue<bool>());
+        return introspected;
     }
 
     private async Task EndStoredPlanAsync(string userId, DateTimeOffset at)
