@@ -51,10 +51,11 @@ public static class AdminUserEndpoints
         }
         var users = await query.OrderBy(u => u.CreatedAt).ThenBy(u => u.Id)
             .Skip(Math.Max(0, offset ?? 0)).Take(Math.Clamp(limit ?? 50, 1, 200)).ToListAsync(ct);
+        var roles = await RoleAssignments.NamesAsync(db, appId, users.Select(u => u.Id).ToList(), ct);
         var views = new List<AdminUserView>(users.Count);
         foreach (var user in users)
         {
-            views.Add(await ViewAsync(user, keyring, db, clock, ct));
+            views.Add(await ViewAsync(user, keyring, roles.GetValueOrDefault(user.Id, []), clock, ct));
         }
         // P5: a search reads personal data. The trail names the one user a handle lookup found,
         // and otherwise only how many were shown (never the query: it is personal data itself).
@@ -91,11 +92,13 @@ public static class AdminUserEndpoints
         return TypedResults.Ok(new RevokedSessions(revoked));
     }
 
-    internal static async Task<AdminUserView> ViewAsync(User user, UserKeyring keyring, LatchkeyDbContext db, TimeProvider clock, CancellationToken ct)
+    internal static async Task<AdminUserView> ViewAsync(User user, UserKeyring keyring, LatchkeyDbContext db, TimeProvider clock, CancellationToken ct) =>
+        await ViewAsync(user, keyring, await RoleAssignments.NamesAsync(db, user.AppId, user.Id, ct), clock, ct);
+
+    private static async Task<AdminUserView> ViewAsync(User user, UserKeyring keyring, IReadOnlyList<string> roles, TimeProvider clock, CancellationToken ct)
     {
         var key = await keyring.FindAsync(user.Id, ct);
         var handles = key is null ? null : UserProfiles.View(user, key);
-        var roles = await RoleAssignments.NamesAsync(db, user.AppId, user.Id, ct);
         var now = clock.GetUtcNow().UtcDateTime;
         return new AdminUserView(user.Id, handles?.Handle ?? user.Id.ToString(), handles?.Email, user.EmailVerified, handles?.Phone, user.PhoneVerified,
             handles?.Username, user.Anonymous, user.Disabled, user.Role, PlanRules.Effective(user, now), user.CreatedAt, roles)

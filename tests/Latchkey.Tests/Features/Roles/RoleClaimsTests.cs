@@ -34,6 +34,11 @@ public abstract class RoleClaimsTests(ServerFixture fixture) : RolesTest(fixture
         Assert.Equal(["editor", "viewer"], Strings(Payload(Access(refreshed))["roles"]));
         var view = await OkJsonAsync(await GetAsync($"/v1/admin/apps/{app}/users/{userId}", Access(tokens)));
         Assert.Equal(["editor", "viewer"], Strings(view["roles"]));
+        // The user list shows each user's own roles (the one who has none: an empty list).
+        var roleless = UserId(await SignUpAsync(app));
+        var listed = await OkJsonArrayAsync(await GetAsync($"/v1/admin/apps/{app}/users", await AdminTokenAsync()));
+        Assert.Equal(["editor", "viewer"], Strings(listed.Single(u => Str(u, "id") == userId)!["roles"]));
+        Assert.Empty(Strings(listed.Single(u => Str(u, "id") == roleless)!["roles"]));
 
         await OkJsonAsync(await AssignAsync(app, userId, ["viewer"]));
 
