@@ -13,7 +13,8 @@
 #      up, data under a mktemp dir), exported to the tests as
 #      LATCHKEY_TEST_POSTGRES="Host=127.0.0.1;Port=PORT;Username=postgres;Database=postgres"
 #      (tests create their own databases from it);
-#   4. runs `dotnet test --solution Latchkey.slnx -c Release ...`, logs it, and prints one
+#   4. builds, then runs `dotnet test --solution Latchkey.slnx -c Release ...`, logs it, prints a
+#      line per finished test class (scripts/test-progress.sh), the ten slowest classes, and one
 #      closing line `N passed, N failed[, N skipped]`;
 #   5. always stops the cluster and removes the temp dir (trap EXIT), and exits
 #      with dotnet test's exit code.
@@ -118,11 +119,21 @@ export DOTNET_NOLOGO="${DOTNET_NOLOGO:-1}"
 export DOTNET_CLI_TELEMETRY_OPTOUT="${DOTNET_CLI_TELEMETRY_OPTOUT:-1}"
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE="${DOTNET_SKIP_FIRST_TIME_EXPERIENCE:-1}"
 
-TEST_LOG="$TMP_ROOT/dotnet-test.log"
+TEST_LOG="${TMPDIR:-/tmp}/latchkey-test-last.log"
+COUNTS="$TMP_ROOT/tests.list"
+. scripts/test-progress.sh
 set +e
 # global.json opts into Microsoft.Testing.Platform (xunit.v3): `dotnet test --solution`.
-dotnet test --solution "$SOLUTION" -c Release "$@" 2>&1 | tee "$TEST_LOG"
+# The build and the list of tests come first, so progress can tell when a class is done.
+log "dotnet build -c Release"
+dotnet build "$SOLUTION" -c Release -v quiet -nologo 2>&1 | tail -n 20
 rc=${PIPESTATUS[0]}
+if [ "$rc" -eq 0 ]; then
+    dotnet test --solution "$SOLUTION" -c Release --no-build --list-tests "$@" >"$COUNTS" 2>&1
+    log "running $(grep -c '^  Latchkey\.' "$COUNTS") tests; a line per finished test class (full log: $TEST_LOG)"
+    dotnet test --solution "$SOLUTION" -c Release --no-build --output detailed "$@" 2>&1 | tee "$TEST_LOG" | test_progress "$COUNTS"
+    rc=${PIPESTATUS[0]}
+fi
 set -e
 
 # --------------------------------------------------------------------------
