@@ -79,9 +79,10 @@ public static class PasswordRecoveryEndpoints
                 </form>
                 """);
 
-    internal static async Task<IResult> ResetFromPageAsync(CurrentApp app, HttpRequest request, PasswordRecovery recovery, CancellationToken ct)
+    // Note: the form is bound by the framework, which answers 415 to a body that is not a form and
+    // 400 to one that does not parse (ProblemExceptionHandler), instead of throwing in here.
+    internal static async Task<IResult> ResetFromPageAsync(CurrentApp app, IFormCollection form, PasswordRecovery recovery, CancellationToken ct)
     {
-        var form = await request.ReadFormAsync(ct);
         var token = form["token"].FirstOrDefault();
         if (!Guid.TryParse(form["challenge"].FirstOrDefault(), out var challengeId))
         {
