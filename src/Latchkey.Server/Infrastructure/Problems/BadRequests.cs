@@ -70,9 +70,10 @@ public static partial class BadRequests
     private static ProblemException Parameter(string message)
     {
         var required = message.StartsWith("Required", StringComparison.Ordinal);
-        if (message.StartsWith("Implicit body", StringComparison.Ordinal) || required && message.EndsWith("from body.", StringComparison.Ordinal))
+        if (message.StartsWith("Unexpected request without body", StringComparison.Ordinal)
+            || message.StartsWith("Implicit body", StringComparison.Ordinal) || required && message.EndsWith("from body.", StringComparison.Ordinal))
         {
-            return Problems.InvalidRequest("The request needs a JSON body; the OpenAPI document describes it.");
+            return Problems.InvalidRequest("The request has no body, and this endpoint needs one; the OpenAPI document describes it.");
         }
         if (ParameterName().Match(message) is { Success: true } match)
         {
