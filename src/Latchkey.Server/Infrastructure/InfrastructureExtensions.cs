@@ -4,6 +4,7 @@ using Latchkey.Server.Infrastructure.Http;
 using Latchkey.Server.Infrastructure.KeyStore;
 using Latchkey.Server.Infrastructure.Persistence;
 using Latchkey.Server.Infrastructure.Problems;
+using Microsoft.AspNetCore.OpenApi;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -54,6 +55,7 @@ public static class InfrastructureExtensions
         });
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         builder.Services.ConfigureHttpJsonOptions(o => StrictJson.Apply(o.SerializerOptions));
+        builder.Services.ConfigureAll<OpenApiOptions>(o => o.AddSchemaTransformer(StrictJson.DescribeAsync));
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 64 * 1024);
         return builder;

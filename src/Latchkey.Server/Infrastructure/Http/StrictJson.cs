@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
 
 namespace Latchkey.Server.Infrastructure.Http;
 
@@ -16,6 +18,16 @@ public static class StrictJson
         options.NumberHandling = JsonNumberHandling.Strict;
         options.AllowDuplicateProperties = false;
         options.Converters.Add(new JsonObjectConverter());
+    }
+
+    /// <summary>The OpenAPI schema of a free-form object stays "an object": the exporter cannot look into a custom converter.</summary>
+    public static Task DescribeAsync(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken ct)
+    {
+        if (context.JsonTypeInfo.Type == typeof(JsonObject))
+        {
+            schema.Type = JsonSchemaType.Object;
+        }
+        return Task.CompletedTask;
     }
 
     /// <summary>
