@@ -1,8 +1,10 @@
 using System.Text.Json;
 using Latchkey.Server.Infrastructure.Crypto;
+using Latchkey.Server.Infrastructure.Http;
 using Latchkey.Server.Infrastructure.KeyStore;
 using Latchkey.Server.Infrastructure.Persistence;
 using Latchkey.Server.Infrastructure.Problems;
+using Microsoft.AspNetCore.OpenApi;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -52,6 +54,8 @@ public static class InfrastructureExtensions
                 : ProblemTitles.For(status) + ".";
         });
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
+        builder.Services.ConfigureHttpJsonOptions(o => StrictJson.Apply(o.SerializerOptions));
+        builder.Services.ConfigureAll<OpenApiOptions>(o => o.AddSchemaTransformer(StrictJson.DescribeAsync));
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 64 * 1024);
         return builder;

@@ -11,26 +11,44 @@ namespace Latchkey.Tests.Infrastructure;
 public sealed class ServerProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private readonly System.Text.StringBuilder _output;
 
-    private ServerProcess(Process process, Uri baseAddress)
+    private ServerProcess(Process process, Uri baseAddress, System.Text.StringBuilder output)
     {
         _process = process;
         BaseAddress = baseAddress;
+        _output = output;
     }
 
     public Uri BaseAddress { get; }
 
+    /// <summary>What the process wrote to stdout and stderr so far (its console log).</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
     public HttpClient CreateClient() => new() { BaseAddress = BaseAddress };
 
-    /// <summary>Starts a node; <paramref name="environment"/> adds or overrides variables (e.g. Latchkey__RateLimits__FreeFailures).</summary>
-    public static async Task<ServerProcess> StartAsync(TestDatabase database, CancellationToken ct, IReadOnlyDictionary<string, string>? environment = null)
+    /// <summary>
+    /// Starts a node; <paramref name="environment"/> adds or overrides variables (e.g. Latchkey__RateLimits__FreeFailures).
+    /// It runs in the server's output folder unless <paramref name="workingDirectory"/> names another.
+    /// </summary>
+    public static async Task<ServerProcess> StartAsync(TestDatabase database, CancellationToken ct, IReadOnlyDictionary<string, string>? environment = null,
+        string? workingDirectory = null)
     {
         var port = FreePort();
         var baseAddress = new Uri($"http://127.0.0.1:{port}");
         var serverDll = typeof(Program).Assembly.Location;
         var start = new ProcessStartInfo("dotnet", [serverDll, "--urls", baseAddress.ToString()])
         {
-            WorkingDirectory = Path.GetDirectoryName(serverDll)!,
+            WorkingDirectory = workingDirectory ?? Path.GetDirectoryName(serverDll)!,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
@@ -50,7 +68,7 @@ public sealed class ServerProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        var server = new ServerProcess(process, baseAddress);
+        var server = new ServerProcess(process, baseAddress, output);
         using var client = server.CreateClient();
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)

@@ -14,6 +14,8 @@ public sealed record AppSettings
     {
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        // Note: as for request bodies (StrictJson): "60" is not a number of seconds.
+        NumberHandling = JsonNumberHandling.Strict,
     };
 
     public string AccessMode { get; init; } = AccessModes.Registered;

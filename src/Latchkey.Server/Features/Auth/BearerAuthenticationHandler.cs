@@ -50,7 +50,17 @@ public sealed class BearerAuthenticationHandler(
     {
         static (ClaimsPrincipal?, ProblemException?) Reject(string detail) => (null, Problems.Unauthorized(detail));
 
-        var check = await validator.CheckAsync(token, Context.RequestAborted);
+        AccessTokenCheck check;
+        try
+        {
+            check = await validator.CheckAsync(token, Context.RequestAborted);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or System.Text.Json.JsonException)
+        {
+            // Note: a defence in depth: a token-shaped string the JWT library cannot even parse
+            // (a JWE, broken base64) is a bad token (401), whatever the validator lets through.
+            return Reject("The access token is not a JWT.");
+        }
         if (check.Token is not { } valid)
         {
             return Reject(check.Failure!);

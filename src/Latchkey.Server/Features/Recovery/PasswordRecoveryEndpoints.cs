@@ -5,6 +5,7 @@ using Latchkey.Server.Features.Users;
 using Latchkey.Server.Infrastructure.Http;
 using Latchkey.Server.Infrastructure.Problems;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Latchkey.Server.Features.Recovery;
 
@@ -79,17 +80,28 @@ public static class PasswordRecoveryEndpoints
                 </form>
                 """);
 
-    internal static async Task<IResult> ResetFromPageAsync(CurrentApp app, HttpRequest request, PasswordRecovery recovery, CancellationToken ct)
+    /// <summary>The reset page's form fields, as text: the page itself says what is wrong with them.</summary>
+    public sealed class ResetPageForm
     {
-        var form = await request.ReadFormAsync(ct);
-        var token = form["token"].FirstOrDefault();
-        if (!Guid.TryParse(form["challenge"].FirstOrDefault(), out var challengeId))
+        public string? Challenge { get; set; }
+        public string? Token { get; set; }
+        public string? NewPassword { get; set; }
+    }
+
+    // Note: the form is bound by the framework, which answers 415 to a body that is not a form and
+    // 400 to one that does not parse (ProblemExceptionHandler), instead of throwing in here.
+    internal static async Task<IResult> ResetFromPageAsync(CurrentApp app, [FromForm] ResetPageForm? form, PasswordRecovery recovery, CancellationToken ct)
+    {
+        // Note: a form without any of these fields binds to null.
+        form ??= new ResetPageForm();
+        var token = form.Token;
+        if (!Guid.TryParse(form.Challenge, out var challengeId))
         {
             return HtmlPages.Problem(Problems.CodeInvalid("This link is not valid."));
         }
         try
         {
-            await recovery.ResetWithLinkAsync(app.App, challengeId, token, form["newPassword"].FirstOrDefault() ?? "", ct);
+            await recovery.ResetWithLinkAsync(app.App, challengeId, token, form.NewPassword ?? "", ct);
             return HtmlPages.Page("Password changed", "<p role=\"status\">Your password is changed and you are signed out everywhere. Sign in again in the app.</p>");
         }
         catch (ProblemException problem) when (problem.Code == "invalid_request")

@@ -104,9 +104,8 @@ public static class SignUpLinkEndpoints
         CurrentApp app, HttpRequest request, ChallengeService challenges, VerificationFlows flows, CancellationToken ct)
     {
         string? token = request.Query["token"];
-        if (request.HasFormContentType)
+        if (await RequestForms.ReadIfAnyAsync(request, ct) is { } form)
         {
-            var form = await request.ReadFormAsync(ct);
             token = form["token"].FirstOrDefault() ?? token;
         }
         try

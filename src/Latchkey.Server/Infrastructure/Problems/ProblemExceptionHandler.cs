@@ -6,24 +6,16 @@ namespace Latchkey.Server.Infrastructure.Problems;
 
 /// <summary>
 /// The one place where exceptions become problem+json: our own <see cref="ProblemException"/>,
-/// and the framework's bad-request exceptions (malformed JSON, wrong types, oversized bodies).
-/// Anything else is a 500 whose details stay in the log.
+/// and whatever reading the request threw (<see cref="BadRequests"/>: malformed JSON, wrong
+/// types, unreadable forms, oversized bodies), so that no input yields a 500. Anything else is a
+/// 500 whose details stay in the log.
 /// </summary>
 public sealed class ProblemExceptionHandler(IProblemDetailsService problemDetails, ILogger<ProblemExceptionHandler> logger)
     : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
-        var problem = exception switch
-        {
-            ProblemException known => known,
-            BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
-                new ProblemException(StatusCodes.Status413PayloadTooLarge, "payload_too_large", "The request body is too large."),
-            BadHttpRequestException { InnerException: System.Text.Json.JsonException { Path: { Length: > 2 } path } json } =>
-                Problems.InvalidField(path.TrimStart('$', '.'), $"The request body is not valid JSON for this endpoint: {json.Message}"),
-            BadHttpRequestException bad => Problems.InvalidRequest(DescribeBadRequest(bad)),
-            _ => null,
-        };
+        var problem = exception as ProblemException ?? BadRequests.Describe(exception);
         if (problem is null)
         {
             logger.LogError(exception, "Unhandled exception on {Method} {Path}", httpContext.Request.Method, httpContext.Request.Path);
@@ -55,11 +47,4 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problemDetail
             Exception = exception,
         });
     }
-
-    // Note: the framework's messages name our parameter types; the inner JSON exception says
-    // where the body went wrong, which is what a client developer needs.
-    private static string DescribeBadRequest(BadHttpRequestException bad) =>
-        bad.InnerException is System.Text.Json.JsonException json
-            ? $"The request body is not valid JSON for this endpoint: {json.Message}"
-            : bad.Message;
 }

@@ -1,0 +1,135 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.RegularExpressions;
+using System.Web;
+using Latchkey.Tests.Features.Delivery;
+using Latchkey.Tests.Infrastructure;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Latchkey.Tests.Features.Errors;
+
+/// <summary>
+/// The request log: one line per request with the path, never the query string (links carry
+/// their one-time tokens there), bodies, or Authorization and Cookie headers, at any log level;
+/// and appsettings.json, which sets those levels, is read wherever the server is started from.
+/// </summary>
+public abstract class RequestLogTests(ServerFixture fixture) : ApiTest(fixture)
+{
+    [Fact]
+    public async Task Link_tokens_codes_and_credentials_never_reach_the_log_at_any_level()
+    {
+        // The messages are sent by the shared server (whose dev outbox shows them, by design);
+        // the person's requests go to a server that logs everything at Trace.
+        var linkApp = await CreateAppAsync(new { accessMode = "registered", signupFlow = "link", passwordRecovery = "link" });
+        var codeApp = await CreateAppAsync(new { accessMode = "registered", signupFlow = "code" });
+        var email = NewEmail("logged");
+        Assert.Equal(HttpStatusCode.Accepted, (await PostAsync($"/v1/apps/{linkApp}/signup", new { email, password = GoodPassword })).StatusCode);
+        var signupLink = new Uri(LinkFrom(await LatestMessageAsync(linkApp, email, "signupLink")));
+        var signupToken = HttpUtility.ParseQueryString(signupLink.Query)["token"]!;
+
+        var logs = new CapturedLogs();
+        await using var verbose = Factory.Sibling(new Dictionary<string, string?>
+        {
+            ["Logging:LogLevel:Default"] = "Trace",
+            ["Logging:LogLevel:Microsoft"] = "Trace",
+            ["Logging:LogLevel:Microsoft.AspNetCore"] = "Trace",
+        });
+        await using var logged = verbose.WithWebHostBuilder(b => b.ConfigureServices(s => s.AddSingleton<ILoggerProvider>(logs)));
+        using var person = logged.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
+
+        // The sign-up link: its page, then the button, then the same token once more in a form.
+        Assert.Equal(HttpStatusCode.OK, (await person.GetAsync(signupLink.PathAndQuery, Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await person.PostAsync(signupLink.PathAndQuery, null, Ct)).StatusCode);
+        await person.PostAsync($"/v1/apps/{linkApp}/signup/confirm", new FormUrlEncodedContent([new("token", signupToken)]), Ct);
+
+        // The reset link: its page and its form.
+        Assert.Equal(HttpStatusCode.Accepted, (await PostAsync($"/v1/apps/{linkApp}/password/forgot", new { email })).StatusCode);
+        var resetLink = new Uri(LinkFrom(await LatestMessageAsync(linkApp, email, "recoveryLink")));
+        var resetQuery = HttpUtility.ParseQueryString(resetLink.Query);
+        var (challenge, resetToken) = (resetQuery["challenge"]!, resetQuery["token"]!);
+        const string newPassword = "a brand new passphrase for the log test";
+        Assert.Equal(HttpStatusCode.OK, (await person.GetAsync(resetLink.PathAndQuery, Ct)).StatusCode);
+        var changed = await person.PostAsync($"/v1/apps/{linkApp}/password/reset/page",
+            new FormUrlEncodedContent([new("challenge", challenge), new("token", resetToken), new("newPassword", newPassword)]), Ct);
+        Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+
+        // A code, then a bearer token and a cookie.
+        var codeEmail = NewEmail("coded");
+        var pending = await OkJsonAsync(await PostAsync($"/v1/apps/{codeApp}/signup", new { email = codeEmail, password = GoodPassword }));
+        var code = CodeFrom(await LatestMessageAsync(codeApp, codeEmail, "signupCode"));
+        var verified = await person.PostAsJsonAsync($"/v1/apps/{codeApp}/signup/verify", new { verificationId = Str(pending, "verificationId"), code }, Ct);
+        var tokens = await OkJsonAsync(verified);
+        var cookie = "cookie-secret-" + Guid.NewGuid().ToString("N");
+        using var me = new HttpRequestMessage(HttpMethod.Get, $"/v1/apps/{codeApp}/me");
+        me.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Str(tokens, "access_token"));
+        me.Headers.Add("Cookie", $"latchkey-console={cookie}");
+        Assert.Equal(HttpStatusCode.OK, (await person.SendAsync(me, Ct)).StatusCode);
+
+        var text = logs.Text;
+        Assert.Contains($"Path: /v1/apps/{linkApp}/signup/confirm", text);
+        foreach (var secret in new[] { signupToken, resetToken, newPassword, Str(tokens, "access_token"), Str(tokens, "refresh_token"), cookie, GoodPassword })
+        {
+            Assert.False(text.Contains(secret, StringComparison.Ordinal), $"The log holds a secret ({secret[..Math.Min(12, secret.Length)]}…):\n{Around(text, secret)}");
+        }
+        Assert.False(Regex.IsMatch(text, $"(?<![0-9A-Za-z]){code}(?![0-9A-Za-z])"), $"The log holds the code {code}:\n{Around(text, code)}");
+    }
+
+    [Fact]
+    public async Task Started_from_another_folder_the_server_reads_its_appsettings_and_logs_no_query_string()
+    {
+        var app = await CreateAppAsync(new { passwordRecovery = "link" });
+        var folder = Directory.CreateTempSubdirectory("latchkey-cwd-");
+        try
+        {
+            // Information for everything, as a deployment without its own levels runs: appsettings.json
+            // then holds the framework's chatty categories at Warning.
+            await using var server = await ServerProcess.StartAsync(Factory.Database, Ct,
+                new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Information" }, workingDirectory: folder.FullName);
+            using var client = server.CreateClient();
+            var token = "query-secret-" + Guid.NewGuid().ToString("N");
+
+            var page = await client.GetAsync($"/v1/apps/{app}/password/reset?challenge={Guid.NewGuid()}&token={token}", Ct);
+
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            var output = await OutputWithAsync(server, $"Path: /v1/apps/{app}/password/reset");
+            Assert.DoesNotContain(token, output);
+            Assert.Contains("Content root path: " + Path.GetDirectoryName(typeof(Program).Assembly.Location), output);
+            // appsettings.json's "Microsoft.AspNetCore": "Warning" took effect: no routing chatter.
+            Assert.DoesNotContain("Executing endpoint", output);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>The process's output once it holds <paramref name="expected"/> (console logging is asynchronous); up to 10 s of real time.</summary>
+    private async Task<string> OutputWithAsync(ServerProcess server, string expected)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!server.Output.Contains(expected, StringComparison.Ordinal))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"The server did not log '{expected}' within 10 s. It wrote:\n{server.Output}");
+            }
+            await Task.Delay(100, Ct);
+        }
+        return server.Output;
+    }
+
+    private static string Around(string text, string secret)
+    {
+        var at = text.IndexOf(secret, StringComparison.Ordinal);
+        return at < 0 ? "" : text[Math.Max(0, at - 300)..Math.Min(text.Length, at + secret.Length + 100)];
+    }
+}
+
+[Collection(SqliteCollection.Name)]
+public sealed class RequestLogTests_Sqlite(SqliteServer server) : RequestLogTests(server);
+
+[Collection(PostgresCollection.Name)]
+public sealed class RequestLogTests_Postgres(PostgresServer server) : RequestLogTests(server);
