@@ -16,7 +16,7 @@ public sealed record AccessTokenCheck(ValidatedAccessToken? Token, string? Failu
 }
 
 /// <summary>
-/// Checks a Latchkey access token as a resource server would: ES256 only, signed by a key of the
+/// Checks a Latchkey access token as a resource server would: typed <c>at+jwt</c> (RFC 9068), ES256 only, signed by a key of the
 /// app the token names, that app's issuer and audience; expiry is judged by the injected clock and
 /// reported, not refused, so revocation can still name an expired token's session. Whether the
 /// session is still live is the caller's question. The server's own bearer authentication and
@@ -40,6 +40,10 @@ public sealed class AccessTokenValidator(SigningKeys signingKeys, Issuers issuer
         catch (ArgumentException)
         {
             return AccessTokenCheck.Refused("The access token is not a JWT.");
+        }
+        if (!IsAccessTokenType(jwt))
+        {
+            return AccessTokenCheck.Refused("The token is not an access token (typ at+jwt).");
         }
         if (jwt.Alg != SigningKeys.Es256 || string.IsNullOrEmpty(jwt.Kid))
         {
@@ -73,4 +77,13 @@ public sealed class AccessTokenValidator(SigningKeys signingKeys, Issuers issuer
         var expired = jwt.ValidTo <= clock.GetUtcNow().UtcDateTime;
         return new AccessTokenCheck(new ValidatedAccessToken(jwt, appId, userId, sessionId, expired), null);
     }
+
+    /// <summary>
+    /// RFC 9068 §4: <c>at+jwt</c> or <c>application/at+jwt</c> (a media type, so without regard to
+    /// case, RFC 7515 §4.1.9); a missing <c>typ</c> is refused as well.
+    /// </summary>
+    private static bool IsAccessTokenType(JsonWebToken jwt) =>
+        jwt.TryGetHeaderValue<string>(JwtHeaderParameterNames.Typ, out var typ) && typ is not null
+        && (string.Equals(typ, AccessTokens.TokenType, StringComparison.OrdinalIgnoreCase)
+            || string.Equals(typ, "application/" + AccessTokens.TokenType, StringComparison.OrdinalIgnoreCase));
 }
