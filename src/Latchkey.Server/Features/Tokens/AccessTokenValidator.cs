@@ -17,7 +17,8 @@ public sealed record AccessTokenCheck(ValidatedAccessToken? Token, string? Failu
 
 /// <summary>
 /// Checks a Latchkey access token as a resource server would: a JWS (RFC 9068 <c>typ</c>
-/// <c>at+jwt</c>), ES256 only, signed by a key of the app the token names, that app's issuer and audience; expiry is judged by
+/// <c>at+jwt</c>), ES256 only, signed by a key the app publishes now (a revoked key, or a retired
+/// one past its window, validates nothing), that app's issuer and audience; expiry is judged by
 /// the injected clock and reported, not refused, so revocation can still name an expired token's
 /// session. Whether the session is still live is the caller's question. The server's own bearer
 /// authentication and introspection both check tokens here.
@@ -58,7 +59,7 @@ public sealed class AccessTokenValidator(SigningKeys signingKeys, Issuers issuer
         {
             return AccessTokenCheck.Refused(UnknownKey);
         }
-        var key = await signingKeys.FindPublicAsync(kid, ct);
+        var key = await signingKeys.FindPublishedAsync(kid, ct);
         if (key is null)
         {
             return AccessTokenCheck.Refused(UnknownKey);
