@@ -100,7 +100,7 @@ public static class IntrospectionEndpoints
         {
             return (null, Error(StatusCodes.Status400BadRequest, "invalid_request", "Give the token in exactly one form field named token."));
         }
-        if (token[0]!.Length > 8192)
+        if (token[0]!.Length > AccessTokenValidator.MaxLength)
         {
             return (null, Error(StatusCodes.Status400BadRequest, "invalid_request", "The token is too long to be one of this server's."));
         }

@@ -16,43 +16,58 @@ public sealed record AccessTokenCheck(ValidatedAccessToken? Token, string? Failu
 }
 
 /// <summary>
-/// Checks a Latchkey access token as a resource server would: ES256 only, signed by a key of the
-/// app the token names, that app's issuer and audience; expiry is judged by the injected clock and
-/// reported, not refused, so revocation can still name an expired token's session. Whether the
-/// session is still live is the caller's question. The server's own bearer authentication and
-/// introspection both check tokens here.
+/// Checks a Latchkey access token as a resource server would: a JWS (RFC 9068 <c>typ</c>
+/// <c>at+jwt</c>), ES256 only, signed by a key the app publishes now (a revoked key, or a retired
+/// one past its window, validates nothing), that app's issuer and audience; expiry is judged by
+/// the injected clock and reported, not refused, so revocation can still name an expired token's
+/// session. Whether the session is still live is the caller's question. The server's own bearer
+/// authentication and introspection both check tokens here.
+/// <para>
+/// Any string is an input here (it comes from a header or a form): every refusal is an answer,
+/// never an exception, and what can be judged from the token alone is judged before the one
+/// database query (the key).
+/// </para>
 /// </summary>
-public sealed class AccessTokenValidator(SigningKeys signingKeys, Issuers issuers, TimeProvider clock)
+public sealed class AccessTokenValidator(SigningKeys signingKeys, Issuers issuers, TimeProvider clock, ILogger<AccessTokenValidator> logger)
 {
+    /// <summary>Longer than any token this server signs (claims included) by far; longer ones are not parsed.</summary>
+    public const int MaxLength = 8192;
+
     private static readonly JsonWebTokenHandler Handler = new() { MapInboundClaims = false };
+
+    private const string NotAJwt = "The access token is not a JWT.";
+    private const string UnknownKey = "The access token is not signed with a key this server issued.";
 
     public async Task<AccessTokenCheck> CheckAsync(string token, CancellationToken ct)
     {
-        if (!Handler.CanReadToken(token))
+        // Note: our tokens are JWS compact (three parts). A JWE (five) or any other shape is refused
+        // before a parser sees it: the handler would try to decrypt a JWE, and its parts throw.
+        if (token.Length is 0 or > MaxLength || token.Count(c => c == '.') != 2 || !Handler.CanReadToken(token))
         {
-            return AccessTokenCheck.Refused("The access token is not a JWT.");
+            return AccessTokenCheck.Refused(NotAJwt);
         }
-        JsonWebToken jwt;
-        try
+        if (Read(token) is not { } jwt)
         {
-            jwt = Handler.ReadJsonWebToken(token);
+            return AccessTokenCheck.Refused(NotAJwt);
         }
-        catch (ArgumentException)
+        if (!IsAccessTokenType(jwt))
         {
-            return AccessTokenCheck.Refused("The access token is not a JWT.");
+            return AccessTokenCheck.Refused("The token is not an access token (typ at+jwt).");
         }
-        if (jwt.Alg != SigningKeys.Es256 || string.IsNullOrEmpty(jwt.Kid))
+        if (!HeaderString(jwt, JwtHeaderParameterNames.Alg, out var alg) || alg != SigningKeys.Es256
+            || !HeaderString(jwt, JwtHeaderParameterNames.Kid, out var kid) || kid.Length is 0 or > 64)
         {
-            return AccessTokenCheck.Refused("The access token is not signed with a key this server issued.");
+            return AccessTokenCheck.Refused(UnknownKey);
         }
-        var key = await signingKeys.FindPublicAsync(jwt.Kid, ct);
+        var key = await signingKeys.FindPublishedAsync(kid, ct);
         if (key is null)
         {
-            return AccessTokenCheck.Refused("The access token is not signed with a key this server issued.");
+            return AccessTokenCheck.Refused(UnknownKey);
         }
         var appId = key.Value.Row.AppId;
         var result = await Handler.ValidateTokenAsync(jwt, new TokenValidationParameters
         {
+            // Note: typ, alg and kid were judged above; the handler checks signature, issuer and audience.
             ValidAlgorithms = [SigningKeys.Es256],
             IssuerSigningKey = key.Value.Key,
             ValidAudience = appId,
@@ -66,11 +81,42 @@ public sealed class AccessTokenValidator(SigningKeys signingKeys, Issuers issuer
         {
             return AccessTokenCheck.Refused("The access token is not valid.");
         }
-        if (!Guid.TryParse(jwt.Subject, out var userId) || !jwt.TryGetPayloadValue<string>("sid", out var sid) || !Guid.TryParse(sid, out var sessionId))
+        if (!PayloadString(jwt, JwtRegisteredClaimNames.Sub, out var sub) || !Guid.TryParse(sub, out var userId)
+            || !PayloadString(jwt, JwtRegisteredClaimNames.Sid, out var sid) || !Guid.TryParse(sid, out var sessionId))
         {
             return AccessTokenCheck.Refused("The access token lacks its subject or session.");
         }
         var expired = jwt.ValidTo <= clock.GetUtcNow().UtcDateTime;
         return new AccessTokenCheck(new ValidatedAccessToken(jwt, appId, userId, sessionId, expired), null);
     }
+
+    /// <summary>
+    /// RFC 9068 §4: <c>at+jwt</c> or <c>application/at+jwt</c> (a media type, so without regard to
+    /// case, RFC 7515 §4.1.9); a missing <c>typ</c> is refused as well.
+    /// </summary>
+    private static bool IsAccessTokenType(JsonWebToken jwt) =>
+        HeaderString(jwt, JwtHeaderParameterNames.Typ, out var typ)
+        && (string.Equals(typ, AccessTokens.TokenType, StringComparison.OrdinalIgnoreCase)
+            || string.Equals(typ, "application/" + AccessTokens.TokenType, StringComparison.OrdinalIgnoreCase));
+
+    private JsonWebToken? Read(string token)
+    {
+        try
+        {
+            return Handler.ReadJsonWebToken(token);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or System.Text.Json.JsonException)
+        {
+            // Note: SecurityTokenMalformedException is an ArgumentException; the others are what
+            // base64 and JSON decoding throw on inputs the handler passes through.
+            logger.LogDebug(e, "A bearer token could not be read");
+            return null;
+        }
+    }
+
+    private static bool HeaderString(JsonWebToken jwt, string name, out string value) =>
+        jwt.TryGetHeaderValue(name, out value!) && value is not null;
+
+    private static bool PayloadString(JsonWebToken jwt, string name, out string value) =>
+        jwt.TryGetPayloadValue(name, out value!) && value is not null;
 }

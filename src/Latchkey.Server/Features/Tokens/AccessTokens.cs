@@ -15,6 +15,12 @@ namespace Latchkey.Server.Features.Tokens;
 /// </summary>
 public sealed class AccessTokens(SigningKeys keys, Issuers issuers, RoleGrants roleGrants, TimeProvider clock)
 {
+    /// <summary>
+    /// The JOSE <c>typ</c> of an access token (RFC 9068 §2.1), so that no other JWT signed with the
+    /// app's key (an ID token, later) passes for one; validation refuses any other.
+    /// </summary>
+    public const string TokenType = "at+jwt";
+
     private static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false };
 
     public async Task<string> CreateAsync(App app, User user, Guid sessionId, CancellationToken ct)
@@ -23,6 +29,7 @@ public sealed class AccessTokens(SigningKeys keys, Issuers issuers, RoleGrants r
         var now = clock.GetUtcNow().UtcDateTime;
         var descriptor = new SecurityTokenDescriptor
         {
+            TokenType = TokenType,
             Issuer = issuers.For(app.Id),
             Audience = app.Id,
             IssuedAt = now,

@@ -20,7 +20,7 @@ public static class DiscoveryEndpoints
 
     internal static async Task<Ok<Jwks>> JwksAsync(CurrentApp app, SigningKeys keys, SigningKeyCache cache, HttpContext http, CancellationToken ct)
     {
-        var published = await keys.GetPublishedAsync(app.Id, SigningKeys.LongestAccessTokenLifetime, ct);
+        var published = await keys.GetPublishedAsync(app.Id, ct);
         var jwks = published.Select(row =>
         {
             var parameters = cache.PublicKey(row.Id, () => SigningKeys.OpenPublicKey(row)).ECDsa.ExportParameters(includePrivateParameters: false);

@@ -7,7 +7,7 @@ namespace Latchkey.Server.Features.Tokens;
 /// <summary>
 /// An app's token signing key. The private half is stored wrapped by the master key; the public
 /// half is published in the app's JWKS from <see cref="PublishedAt"/> until every token it signed
-/// has expired after <see cref="RetiredAt"/>.
+/// has expired after <see cref="RetiredAt"/>, or until it is revoked (<see cref="RevokedAt"/>).
 /// </summary>
 public sealed class SigningKey : ITenantOwned
 {
@@ -20,6 +20,11 @@ public sealed class SigningKey : ITenantOwned
     /// <summary>When the key starts signing; a rotation publishes the next key before this.</summary>
     public DateTime ActiveFrom { get; set; }
     public DateTime? RetiredAt { get; set; }
+    /// <summary>
+    /// When an admin revoked the key as compromised: from then on it is in no JWKS, signs nothing
+    /// and validates nothing, whatever its other times say.
+    /// </summary>
+    public DateTime? RevokedAt { get; set; }
 }
 
 internal sealed class SigningKeyConfiguration : IEntityTypeConfiguration<SigningKey>

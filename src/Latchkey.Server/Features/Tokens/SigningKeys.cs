@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Linq.Expressions;
 using System.Security.Cryptography;
 using Latchkey.Server.Infrastructure.Crypto;
 using Latchkey.Server.Infrastructure.Persistence;
@@ -46,6 +47,8 @@ public sealed class SigningKeys(LatchkeyDbContext db, ServerKeys serverKeys, Sig
     public async Task<SecurityKey> GetActiveAsync(string appId, CancellationToken ct)
     {
         var key = await FindActiveAsync(appId, ct) ?? throw new InvalidOperationException($"App {appId} has no signing key.");
+        // Note: the cache holds opened keys by id only; which key signs is read from the database
+        // on every call, so a revoked key (never active, see below) is never taken from it.
         return cache.PrivateKey(key.Id, () => OpenPrivateKey(key));
     }
 
@@ -53,36 +56,55 @@ public sealed class SigningKeys(LatchkeyDbContext db, ServerKeys serverKeys, Sig
     /// The row of the key that signs now: the newest whose time has come and that is not retired
     /// yet. A rotation sets the previous key's <see cref="SigningKey.RetiredAt"/> to the next key's
     /// <see cref="SigningKey.ActiveFrom"/>, so the switch happens at one instant on every node.
+    /// A revoked key is never the one.
     /// </summary>
     public async Task<SigningKey?> FindActiveAsync(string appId, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         return await db.SigningKeys.AsNoTracking()
-                .Where(k => k.AppId == appId && k.ActiveFrom <= now && (k.RetiredAt == null || k.RetiredAt > now))
+                .Where(k => k.AppId == appId && k.RevokedAt == null && k.ActiveFrom <= now && (k.RetiredAt == null || k.RetiredAt > now))
                 .OrderByDescending(k => k.ActiveFrom)
                 .FirstOrDefaultAsync(ct)
             // A node whose clock lags the node that created the app still signs, with the oldest live key.
             ?? await db.SigningKeys.AsNoTracking()
-                .Where(k => k.AppId == appId && (k.RetiredAt == null || k.RetiredAt > now))
+                .Where(k => k.AppId == appId && k.RevokedAt == null && (k.RetiredAt == null || k.RetiredAt > now))
                 .OrderBy(k => k.ActiveFrom)
                 .FirstOrDefaultAsync(ct);
     }
 
-    /// <summary>The published keys of an app: what the JWKS lists and what validation accepts.</summary>
-    public async Task<IReadOnlyList<SigningKey>> GetPublishedAsync(string appId, TimeSpan longestTokenLifetime, CancellationToken ct)
-    {
-        var now = clock.GetUtcNow().UtcDateTime;
-        var oldestStillValid = now - longestTokenLifetime;
-        return await db.SigningKeys.AsNoTracking()
-            .Where(k => k.AppId == appId && k.PublishedAt <= now && (k.RetiredAt == null || k.RetiredAt > oldestStillValid))
+    /// <summary>The published keys of an app: what the JWKS lists.</summary>
+    public async Task<IReadOnlyList<SigningKey>> GetPublishedAsync(string appId, CancellationToken ct) =>
+        await db.SigningKeys.AsNoTracking()
+            .Where(k => k.AppId == appId)
+            .Where(Published(clock.GetUtcNow().UtcDateTime))
             .OrderByDescending(k => k.ActiveFrom)
             .ToListAsync(ct);
+
+    /// <summary>
+    /// The key a token names, when it is published now (what <see cref="GetPublishedAsync"/> lists
+    /// for its app), and nothing otherwise: a retired key past its window or a revoked key
+    /// validates no token, whatever expiry a holder of its private half wrote into one. One query.
+    /// </summary>
+    public async Task<(SigningKey Row, SecurityKey Key)?> FindPublishedAsync(string keyId, CancellationToken ct)
+    {
+        var row = await db.SigningKeys.AsNoTracking()
+            .Where(k => k.Id == keyId)
+            .Where(Published(clock.GetUtcNow().UtcDateTime))
+            .FirstOrDefaultAsync(ct);
+        return row is null ? null : (row, cache.PublicKey(row.Id, () => OpenPublicKey(row)));
     }
 
-    public async Task<(SigningKey Row, SecurityKey Key)?> FindPublicAsync(string keyId, CancellationToken ct)
+    /// <summary>
+    /// Published at <paramref name="now"/>: not revoked, and retired (if at all) less than
+    /// <see cref="LongestAccessTokenLifetime"/> ago, so tokens it signed may still be alive. The
+    /// JWKS and token validation share this one rule. Note: a key is published from the moment it
+    /// is created (<see cref="SigningKey.PublishedAt"/> is then), so the rule does not compare
+    /// that time: a node whose clock lags the one that created the key must still know it.
+    /// </summary>
+    private static Expression<Func<SigningKey, bool>> Published(DateTime now)
     {
-        var row = await db.SigningKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Id == keyId, ct);
-        return row is null ? null : (row, cache.PublicKey(row.Id, () => OpenPublicKey(row)));
+        var oldestStillValid = now - LongestAccessTokenLifetime;
+        return k => k.RevokedAt == null && (k.RetiredAt == null || k.RetiredAt > oldestStillValid);
     }
 
     public static ECDsaSecurityKey OpenPublicKey(SigningKey row)
@@ -104,7 +126,8 @@ public sealed class SigningKeys(LatchkeyDbContext db, ServerKeys serverKeys, Sig
 
 /// <summary>
 /// Opened keys by id. Keys never change once written (rotation adds new ids), so caching them in
-/// one node's memory holds no security state: revocation and expiry are decided from the database.
+/// one node's memory holds no security state: revocation and expiry are decided from the database
+/// (the query that finds a key by id or the active key leaves revoked and unpublished keys out).
 /// </summary>
 public sealed class SigningKeyCache
 {

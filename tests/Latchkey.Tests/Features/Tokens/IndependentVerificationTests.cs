@@ -30,6 +30,7 @@ public abstract class IndependentVerificationTests(string provider)
 
         var verified = JsonNode.Parse(result)!;
         Assert.Equal("ES256", verified["protectedHeader"]!["alg"]!.GetValue<string>());
+        Assert.Equal("at+jwt", verified["protectedHeader"]!["typ"]!.GetValue<string>());
         Assert.Equal(tokens["user"]!["id"]!.GetValue<string>(), verified["payload"]!["sub"]!.GetValue<string>());
         Assert.Equal("user", verified["payload"]!["role"]!.GetValue<string>());
         Assert.Equal(900, verified["payload"]!["exp"]!.GetValue<long>() - verified["payload"]!["iat"]!.GetValue<long>());

@@ -79,7 +79,7 @@ public sealed class RolesModel : ConsolePageModel
     public static string Describe(string permission) => permission switch
     {
         AdminPermissions.AppsRead => "Read the app's settings and keys",
-        AdminPermissions.AppsWrite => "Change settings, rotate keys, manage server keys",
+        AdminPermissions.AppsWrite => "Change settings, rotate and revoke signing keys, manage server keys",
         AdminPermissions.UsersRead => "Search and read users (audited)",
         AdminPermissions.UsersWrite => "Create, change, disable and erase users; end sessions",
         AdminPermissions.Invitations => "Invite people; list and revoke invitations",

@@ -812,6 +812,9 @@ namespace Latchkey.Server.Infrastructure.Persistence.Migrations.Postgres
                     b.Property<DateTime?>("RetiredAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<DateTime?>("RevokedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<byte[]>("WrappedPrivateKey")
                         .IsRequired()
                         .HasColumnType("bytea");

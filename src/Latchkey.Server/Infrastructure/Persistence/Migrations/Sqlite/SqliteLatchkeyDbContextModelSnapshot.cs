@@ -804,6 +804,9 @@ namespace Latchkey.Server.Infrastructure.Persistence.Migrations.Sqlite
                     b.Property<DateTime?>("RetiredAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("RevokedAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<byte[]>("WrappedPrivateKey")
                         .IsRequired()
                         .HasColumnType("BLOB");
