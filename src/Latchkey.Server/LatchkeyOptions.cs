@@ -1,7 +1,7 @@
 namespace Latchkey.Server;
 
 /// <summary>
-/// The deployment's settings, from LATCHKEY_* environment variables (shared/API.md "Running it")
+/// The deployment's settings, from LATCHKEY_* environment variables (docs/api.md "Running it")
 /// or the equivalent <c>Latchkey:*</c> configuration keys.
 /// </summary>
 public sealed class LatchkeyOptions

@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace Latchkey.Server.Features.Apps;
 
 /// <summary>
-/// An app's settings: one flat object (shared/API.md). A setting appears here once the feature
+/// An app's settings: one flat object (docs/api.md). A setting appears here once the feature
 /// behind it works; <see cref="AppSettingsPatch"/> refuses names it does not know and checks how
 /// they combine.
 /// </summary>

@@ -50,17 +50,8 @@ public sealed class BearerAuthenticationHandler(
     {
         static (ClaimsPrincipal?, ProblemException?) Reject(string detail) => (null, Problems.Unauthorized(detail));
 
-        AccessTokenCheck check;
-        try
-        {
-            check = await validator.CheckAsync(token, Context.RequestAborted);
-        }
-        catch (Exception e) when (e is FormatException or ArgumentException or System.Text.Json.JsonException)
-        {
-            // Note: a defence in depth: a token-shaped string the JWT library cannot even parse
-            // (a JWE, broken base64) is a bad token (401), whatever the validator lets through.
-            return Reject("The access token is not a JWT.");
-        }
+        // Note: the validator answers every malformed shape (a JWE, broken base64) as a refusal, never an exception.
+        var check = await validator.CheckAsync(token, Context.RequestAborted);
         if (check.Token is not { } valid)
         {
             return Reject(check.Failure!);

@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Latchkey.Server.Features.Sessions;
 
-/// <summary>What a sign-in request says about the device (shared/API.md); recorded on the session.</summary>
+/// <summary>What a sign-in request says about the device (docs/api.md); recorded on the session.</summary>
 public sealed record Device
 {
     [MaxLength(200)] public string? Id { get; init; }

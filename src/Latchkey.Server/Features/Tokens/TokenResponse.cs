@@ -4,7 +4,7 @@ using Latchkey.Server.Features.Users;
 namespace Latchkey.Server.Features.Tokens;
 
 /// <summary>
-/// What every successful sign-in answers. Token fields keep their OAuth names (shared/API.md) so
+/// What every successful sign-in answers. Token fields keep their OAuth names (docs/api.md) so
 /// that this and the OIDC token endpoint look alike.
 /// </summary>
 public sealed record TokenResponse(

@@ -1,7 +1,7 @@
 namespace Latchkey.Server.Features.Users;
 
 /// <summary>
-/// The user as token responses show it (shared/API.md "Tokens"). Token responses show the plan
+/// The user as token responses show it (docs/api.md "Tokens"). Token responses show the plan
 /// the user has now (<see cref="Features.Plans.PlanRules.Show"/>) and when it ends.
 /// </summary>
 public sealed record UserView(

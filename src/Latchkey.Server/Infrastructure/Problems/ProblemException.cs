@@ -1,7 +1,7 @@
 namespace Latchkey.Server.Infrastructure.Problems;
 
 /// <summary>
-/// A failure the client should see as problem+json with a stable <see cref="Code"/> (shared/API.md).
+/// A failure the client should see as problem+json with a stable <see cref="Code"/> (docs/api.md).
 /// Services throw it; <see cref="ProblemExceptionHandler"/> writes it.
 /// </summary>
 public sealed class ProblemException(

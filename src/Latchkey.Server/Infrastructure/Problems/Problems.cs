@@ -1,6 +1,6 @@
 namespace Latchkey.Server.Infrastructure.Problems;
 
-/// <summary>The error vocabulary of shared/API.md, one factory per code.</summary>
+/// <summary>The error vocabulary of docs/api.md, one factory per code.</summary>
 public static class Problems
 {
     public static ProblemException InvalidRequest(string detail, IDictionary<string, string[]>? errors = null) =>

@@ -22,7 +22,7 @@ public abstract class AdminAppTests(ServerFixture fixture) : ApiTest(fixture)
         Assert.Equal(id, Str(created, "id"));
         Assert.Equal("Default app", Str(created, "name"));
         var settings = created["settings"]!;
-        // The contract's defaults (shared/API.md "App settings").
+        // The contract's defaults (docs/api.md "App settings").
         Assert.Equal("registered", Str(settings, "accessMode"));
         Assert.Equal("code", Str(settings, "signupFlow"));
         Assert.True(settings["signupEnabled"]!.GetValue<bool>());
