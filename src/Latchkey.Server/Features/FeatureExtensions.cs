@@ -46,8 +46,7 @@ public static class FeatureExtensions
         services.AddScoped<AppService>();
         services.AddScoped<UserAccounts>();
         services.AddScoped<UserProfiles>();
-        services.AddScoped<SessionService>();
-        services.AddScoped<RefreshRotation>();
+        services.AddSessions();
         services.AddScoped<Bootstrap>();
         services.AddDelivery();
         services.AddSingleton<ChallengeSignals>();

@@ -87,7 +87,7 @@ public sealed class RefreshRotation(
         {
             if (!unlocked)
             {
-                await pins.EnsureUnlockedAsync(app, found.User, found.Session, found.Token.CreatedAt, unlock, ct);
+                await pins.EnsureUnlockedAsync(app, found.User, found.Session, unlock, ct);
                 unlocked = true;
             }
         }
@@ -143,16 +143,16 @@ public sealed class RefreshRotation(
         {
             return null;
         }
-        // S1: idleness is measured from the last successful refresh.
+        var child = SessionService.NewRefreshToken(app, parent.SessionId, successor, parent.Id, now);
+        // S1: idleness is measured from the last successful refresh; the session lives as long as its newest token.
         var live = await db.Sessions
             .Where(s => s.Id == parent.SessionId && s.RevokedAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(x => x.LastActivityAt, now), ct);
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.LastSeenAt, now).SetProperty(x => x.ExpiresAt, child.ExpiresAt), ct);
         if (live != 1)
         {
             await transaction.RollbackAsync(ct);
             throw await RefusalAsync(parent.SessionId, ct);
         }
-        var child = SessionService.NewRefreshToken(app, parent.SessionId, successor, parent.Id, now);
         db.RefreshTokens.Add(child);
         // Note: no savepoint around the insert: if it fails, the whole rotation rolls back.
         db.Database.AutoSavepointsEnabled = false;
