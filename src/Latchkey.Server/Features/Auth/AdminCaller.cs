@@ -1,5 +1,6 @@
 using System.Reflection;
 using Latchkey.Server.Features.CustomRoles;
+using Latchkey.Server.Infrastructure.Persistence;
 using Latchkey.Server.Infrastructure.Problems;
 
 namespace Latchkey.Server.Features.Auth;
@@ -18,12 +19,18 @@ public sealed record AdminCaller(Caller Caller, IReadOnlySet<string> Permissions
         var caller = Caller.From(context.User) ?? throw Problems.Unauthorized("The admin API needs a bearer access token.");
         var access = context.RequestServices.GetRequiredService<AdminAccess>();
         var admin = await access.ResolveAsync(caller, context.RequestAborted);
-        if (context.GetRouteValue("appId") is string appId)
+        var appId = context.GetRouteValue("appId") as string;
+        if (appId is not null)
         {
             admin.EnsureCanManage(appId);
         }
         var required = context.GetEndpoint()?.Metadata.GetMetadata<AdminPermissionMetadata>()?.Permission ?? AdminPermissions.Platform;
         admin.EnsureCan(required);
+        if (appId is not null)
+        {
+            // A route of one app: its queries see that app's rows only (tenant isolation), as on the app's own routes.
+            context.RequestServices.GetRequiredService<LatchkeyDbContext>().TenantAppId = appId;
+        }
         return admin;
     }
 

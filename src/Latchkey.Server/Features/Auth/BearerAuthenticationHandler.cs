@@ -62,9 +62,10 @@ public sealed class BearerAuthenticationHandler(
         }
         var (appId, userId, sessionId) = (valid.AppId, valid.UserId, valid.SessionId);
 
+        // Note: authentication runs before the route's app scopes the request, so the token's app is named here.
         var live = await (
-                from s in db.Sessions.AsNoTracking()
-                join u in db.Users.AsNoTracking() on s.UserId equals u.Id
+                from s in db.Sessions.AsNoTracking().IgnoreQueryFilters()
+                join u in db.Users.AsNoTracking().IgnoreQueryFilters() on s.UserId equals u.Id
                 where s.Id == sessionId && s.UserId == userId && s.AppId == appId
                 select new { s.RevokedAt, u.Disabled, u.Role, u.Plan, u.PlanExpiresAt })
             .FirstOrDefaultAsync(Context.RequestAborted);

@@ -22,8 +22,9 @@ public sealed class ExpiredRowsCleanup(IServiceScopeFactory scopes, TimeProvider
                 await using var scope = scopes.CreateAsyncScope();
                 var db = scope.ServiceProvider.GetRequiredService<LatchkeyDbContext>();
                 var cutoff = clock.GetUtcNow().UtcDateTime - Keep;
-                await db.Challenges.Where(c => c.ExpiresAt < cutoff).ExecuteDeleteAsync(stoppingToken);
-                await db.Invitations.Where(i => i.ExpiresAt < cutoff - TimeSpan.FromDays(29)).ExecuteDeleteAsync(stoppingToken);
+                // Note: every app's rows (the job serves the platform).
+                await db.Challenges.IgnoreQueryFilters().Where(c => c.ExpiresAt < cutoff).ExecuteDeleteAsync(stoppingToken);
+                await db.Invitations.IgnoreQueryFilters().Where(i => i.ExpiresAt < cutoff - TimeSpan.FromDays(29)).ExecuteDeleteAsync(stoppingToken);
                 // Rate-limit counters (S5) untouched for a day have nothing left to limit.
                 var now = cutoff + Keep;
                 await db.RateLimitCounters.Where(c => c.UpdatedAt < cutoff && (c.LockedUntil == null || c.LockedUntil < now)).ExecuteDeleteAsync(stoppingToken);

@@ -55,6 +55,8 @@ public abstract class ConsolePageModel : PageModel
         ViewData[ConsoleView.AppIdKey] = appId;
         Admin.EnsureCanManage(appId);
         Admin.EnsureCan(permission);
+        // As the admin API's binding does: this page's queries see that app's rows only.
+        S<LatchkeyDbContext>().TenantAppId = appId;
     }
 
     /// <summary>The app, with the request's queries scoped to it, as an app-scoped endpoint binds it.</summary>

@@ -67,8 +67,9 @@ internal sealed class DeliveryWorker(
         var now = clock.GetUtcNow().UtcDateTime;
         var outboxCutoff = now - OutboxRetention;
         var cutoff = now - Retention;
-        var outbox = await db.Messages.Where(m => m.Provider == DeliveryProviders.Outbox && m.CreatedAt < outboxCutoff).ExecuteDeleteAsync(ct);
-        var old = await db.Messages.Where(m => m.CreatedAt < cutoff).ExecuteDeleteAsync(ct);
+        // Note: every app's messages (the worker serves the platform).
+        var outbox = await db.Messages.IgnoreQueryFilters().Where(m => m.Provider == DeliveryProviders.Outbox && m.CreatedAt < outboxCutoff).ExecuteDeleteAsync(ct);
+        var old = await db.Messages.IgnoreQueryFilters().Where(m => m.CreatedAt < cutoff).ExecuteDeleteAsync(ct);
         if (outbox + old > 0)
         {
             logger.LogInformation("Deleted {Outbox} outbox message(s) older than 7 days and {Old} message(s) older than 30 days.", outbox, old);

@@ -56,7 +56,7 @@ internal sealed class MessageDispatcher(
     }
 
     private static IQueryable<Message> Due(LatchkeyDbContext db, DateTime now) =>
-        db.Messages.Where(m => m.Status == MessageStatus.Pending && m.NextAttemptAt <= now && (m.LockedUntil == null || m.LockedUntil < now));
+        db.Messages.IgnoreQueryFilters().Where(m => m.Status == MessageStatus.Pending && m.NextAttemptAt <= now && (m.LockedUntil == null || m.LockedUntil < now));
 
     private async Task<bool> TrySendAsync(LatchkeyDbContext db, Guid id, CancellationToken ct)
     {
@@ -68,7 +68,7 @@ internal sealed class MessageDispatcher(
         {
             return false; // another node took it first
         }
-        var message = await db.Messages.AsNoTracking().FirstAsync(m => m.Id == id, ct);
+        var message = await db.Messages.AsNoTracking().IgnoreQueryFilters().FirstAsync(m => m.Id == id, ct);
         MessageContent? content = null;
         try
         {
@@ -147,5 +147,5 @@ internal sealed class MessageDispatcher(
 
     /// <summary>The row as long as this node's claim holds (the attempt count fences a later claim).</summary>
     private static IQueryable<Message> Mine(LatchkeyDbContext db, Message message) =>
-        db.Messages.Where(m => m.Id == message.Id && m.Status == MessageStatus.Pending && m.Attempts == message.Attempts);
+        db.Messages.IgnoreQueryFilters().Where(m => m.Id == message.Id && m.Status == MessageStatus.Pending && m.Attempts == message.Attempts);
 }

@@ -74,7 +74,7 @@ public sealed class PlanExpiry(
         {
             // Every row read here leaves the set: this node ends it, another node did, or it failed and is skipped.
             var failed = _failed.ToList();
-            var batch = await db.Users.AsNoTracking()
+            var batch = await db.Users.AsNoTracking().IgnoreQueryFilters()
                 .Where(u => (u.Plan == Users.Plans.Trial || u.Plan == Users.Plans.Paid) && u.PlanExpiresAt != null && u.PlanExpiresAt <= now)
                 .Where(u => !failed.Contains(u.Id))
                 .OrderBy(u => u.Id)
@@ -129,7 +129,7 @@ public sealed class PlanExpiry(
             while (true)
             {
                 var failed = _failed.ToList();
-                var batch = await db.Users.AsNoTracking()
+                var batch = await db.Users.AsNoTracking().IgnoreQueryFilters()
                     .Where(u => u.Plan == Users.Plans.Paid && u.PlanExpiresAt != null && u.PlanExpiresAt > now && u.PlanExpiresAt <= horizon)
                     .Where(u => u.PlanReminderSentFor == null || u.PlanReminderSentFor != u.PlanExpiresAt)
                     .Where(u => appIds.Contains(u.AppId) && !failed.Contains(u.Id))
@@ -188,6 +188,8 @@ public sealed class PlanExpiry(
             var services = scope.ServiceProvider;
             var work = new Work(services.GetRequiredService<LatchkeyDbContext>(), services.GetRequiredService<AuditLog>(),
                 services.GetRequiredService<MessageQueue>(), services.GetRequiredService<UserKeyring>());
+            // The user's change is work of the user's app, scoped to it as a request would be.
+            work.Db.TenantAppId = due.AppId;
             await using var transaction = await work.Db.Database.BeginTransactionAsync(ct);
             var outcome = await change(work, ct);
             if (outcome == Outcome.Lost)

@@ -28,6 +28,8 @@ public sealed class Bootstrap(
     {
         await CheckMasterKeyAsync(ct);
         await apps.EnsureConsoleAsync(ct);
+        // The first super admin lives in the console app.
+        db.TenantAppId = App.ConsoleId;
         if (await db.Users.AnyAsync(u => u.AppId == App.ConsoleId && u.Role == Roles.SuperAdmin, ct))
         {
             return;

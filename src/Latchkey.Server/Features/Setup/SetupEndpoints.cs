@@ -31,6 +31,8 @@ public static class SetupEndpoints
     internal static async Task<Ok<TokenResponse>> CompleteAsync(
         SetupRequest request, LatchkeyDbContext db, UserAccounts accounts, SessionService sessions, TimeProvider clock, CancellationToken ct)
     {
+        // Setup works inside the console app, where super admins live.
+        db.TenantAppId = App.ConsoleId;
         if (await db.Users.AnyAsync(u => u.AppId == App.ConsoleId && u.Role == Roles.SuperAdmin, ct))
         {
             throw Problems.Conflict("setup_complete", "Latchkey already has a super admin; sign in through the console app.");

@@ -47,7 +47,7 @@ public sealed class KeyRotation(
     public async Task<int> RotateDueAsync(CancellationToken ct)
     {
         var due = clock.GetUtcNow().UtcDateTime - options.Value.RotationPeriod;
-        var appIds = await db.SigningKeys.AsNoTracking()
+        var appIds = await db.SigningKeys.AsNoTracking().IgnoreQueryFilters()
             .GroupBy(k => k.AppId)
             .Where(g => g.Max(k => k.PublishedAt) <= due)
             .Select(g => g.Key)
@@ -57,6 +57,8 @@ public sealed class KeyRotation(
         {
             try
             {
+                // Each app's rotation is that app's work, scoped to it as the admin route is.
+                db.TenantAppId = appId;
                 if (await TryRotateAsync(appId, options.Value.PublishDelay, due, ct) is { } next)
                 {
                     rotated++;

@@ -25,8 +25,11 @@ namespace Latchkey.Server.Infrastructure.Persistence;
 public abstract class LatchkeyDbContext(DbContextOptions options) : DbContext(options)
 {
     /// <summary>
-    /// When set (by the app-scoped endpoints), every tenant-owned query sees only this app's rows.
-    /// Platform work (bootstrap, super admin routes) leaves it null.
+    /// The app this unit of work is scoped to: every tenant-owned query sees only its rows. Set
+    /// by <see cref="CurrentApp"/> (app routes), <see cref="Features.Auth.AdminCaller"/> (admin
+    /// routes of one app) and the console's app pages. Null sees nothing (fail closed): platform
+    /// work that spans apps on purpose (jobs, bootstrap, token checks) says so with
+    /// <c>IgnoreQueryFilters()</c>.
     /// </summary>
     public string? TenantAppId { get; set; }
 
@@ -74,7 +77,7 @@ public abstract class LatchkeyDbContext(DbContextOptions options) : DbContext(op
     }
 
     private void FilterByTenant<T>(ModelBuilder modelBuilder) where T : class, ITenantOwned =>
-        modelBuilder.Entity<T>().HasQueryFilter(row => TenantAppId == null || row.AppId == TenantAppId);
+        modelBuilder.Entity<T>().HasQueryFilter(row => TenantAppId != null && row.AppId == TenantAppId);
 
     protected override void OnConfiguring(DbContextOptionsBuilder optionsBuilder) =>
         optionsBuilder.AddInterceptors(AuditCommitInterceptor.Instance);

@@ -51,6 +51,7 @@ public abstract class DeliveryTest(ServerFixture fixture) : ApiTest(fixture), IA
         await using var scope = node.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<LatchkeyDbContext>();
         var app = await db.Apps.SingleAsync(a => a.Id == appId, Ct);
+        db.TenantAppId = appId;
         await scope.ServiceProvider.GetRequiredService<MessageQueue>().QueueAsync(app, message, Ct);
         var id = db.ChangeTracker.Entries<Message>().Single(e => e.State == EntityState.Added).Entity.Id;
         await db.SaveChangesAsync(Ct);
@@ -60,7 +61,7 @@ public abstract class DeliveryTest(ServerFixture fixture) : ApiTest(fixture), IA
     protected async Task<Message> RowAsync(Guid id)
     {
         await using var scope = Factory.Services.CreateAsyncScope();
-        return await scope.ServiceProvider.GetRequiredService<LatchkeyDbContext>().Messages.AsNoTracking().SingleAsync(m => m.Id == id, Ct);
+        return await scope.ServiceProvider.GetRequiredService<LatchkeyDbContext>().Messages.AsNoTracking().IgnoreQueryFilters().SingleAsync(m => m.Id == id, Ct);
     }
 
     /// <summary>Waits (real time, up to 20 s) until the message's row satisfies <paramref name="done"/>.</summary>

@@ -138,6 +138,7 @@ public abstract class PasskeyVerificationTests(ServerFixture fixture) : ApiTest(
         var db = scope.ServiceProvider.GetRequiredService<LatchkeyDbContext>();
         var cloned = await db.AuditRecords.CountAsync(r => r.AppId == app && r.Action == PasskeyService.RefusedAction && r.Detail!.StartsWith("check=counter"), Ct);
         Assert.Equal(2, cloned);
+        db.TenantAppId = app;
         var credential = await db.PasskeyCredentials.SingleAsync(c => c.AppId == app, Ct);
         Assert.Equal(stored, credential.SignCount);
         Assert.NotNull(credential.LastUsedAt);

@@ -62,6 +62,7 @@ public abstract class PlanCatchUpTests(string provider)
 
         await using var scope = one.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<LatchkeyDbContext>();
+        db.TenantAppId = app;
         var plans = await db.Users.AsNoTracking().Where(u => u.AppId == app).GroupBy(u => u.Plan).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(Ct);
         Assert.Equal(30, plans.Single(p => p.Key == "free").Count);
         Assert.Equal(6, plans.Single(p => p.Key == "paid").Count);

@@ -52,7 +52,7 @@ public abstract class PlanTest(ServerFixture fixture) : OnboardingTest(fixture)
     {
         await using var scope = Factory.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<LatchkeyDbContext>();
-        var user = await db.Users.AsNoTracking().SingleAsync(u => u.Id == Guid.Parse(userId), Ct);
+        var user = await db.Users.AsNoTracking().IgnoreQueryFilters().SingleAsync(u => u.Id == Guid.Parse(userId), Ct);
         return (user.Plan, user.PlanExpiresAt, user.PlanReminderSentFor);
     }
 

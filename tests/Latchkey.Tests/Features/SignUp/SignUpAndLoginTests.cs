@@ -145,6 +145,7 @@ public abstract class SignUpAndLoginTests(ServerFixture fixture) : ApiTest(fixtu
         var accounts = scope.ServiceProvider.GetRequiredService<Latchkey.Server.Features.Users.UserAccounts>();
         var db = scope.ServiceProvider.GetRequiredService<Latchkey.Server.Infrastructure.Persistence.LatchkeyDbContext>();
         var appRow = await db.Apps.FindAsync([app], Ct);
+        db.TenantAppId = app;
         var user = await accounts.FindByEmailAsync(appRow!, email, Ct);
         return user!.PasswordHash!;
     }

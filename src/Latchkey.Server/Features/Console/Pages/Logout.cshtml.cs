@@ -13,6 +13,8 @@ public sealed class LogoutModel(SessionService sessions) : ConsolePageModel
 
     public async Task<IActionResult> OnPostAsync()
     {
+        // The console's session belongs to the app the admin signed in through.
+        S<Infrastructure.Persistence.LatchkeyDbContext>().TenantAppId = Admin.Caller.AppId;
         await sessions.RevokeAsync(Admin.Caller.SessionId, RevokeReasons.Logout, Ct);
         await HttpContext.SignOutAsync(ConsoleAuthentication.Scheme);
         return Redirect($"{ConsoleAuthentication.LoginPath}?reason={ConsoleAuthentication.EndReasons.SignedOut}");
