@@ -129,6 +129,8 @@ public sealed class ScheduledKeyRotation(
         using var timer = new PeriodicTimer(options.Value.CheckInterval, clock);
         do
         {
+            // Off the timer's thread, so that missed ticks collapse into one turn (see LeasedJob).
+            await Task.Yield();
             try
             {
                 await using var scope = scopes.CreateAsyncScope();
