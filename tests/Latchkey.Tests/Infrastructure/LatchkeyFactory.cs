@@ -16,6 +16,7 @@ public sealed class LatchkeyFactory(TestDatabase database, IReadOnlyDictionary<s
 {
     public const string AdminEmail = "root@latchkey.test";
     public const string AdminPassword = "tests run on a real server";
+    public const string CheapHashMemoryKiB = "8192";
 
     public TestDatabase Database { get; } = database;
     public FakeTimeProvider Clock { get; } = clock ?? new(DateTimeOffset.UtcNow);
@@ -28,6 +29,9 @@ public sealed class LatchkeyFactory(TestDatabase database, IReadOnlyDictionary<s
         builder.UseSetting("Latchkey:AdminEmail", AdminEmail);
         builder.UseSetting("Latchkey:AdminPassword", AdminPassword);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        // The cheapest Argon2id the options allow: tests that measure the cost set their own.
+        builder.UseSetting("Latchkey:Passwords:MemoryKiB", CheapHashMemoryKiB);
+        builder.UseSetting("Latchkey:Passwords:Iterations", "1");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             builder.UseSetting(key, value);

@@ -57,6 +57,8 @@ public sealed class ServerProcess : IAsyncDisposable
         start.Environment["LATCHKEY_ADMIN_EMAIL"] = LatchkeyFactory.AdminEmail;
         start.Environment["LATCHKEY_ADMIN_PASSWORD"] = LatchkeyFactory.AdminPassword;
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        start.Environment["Latchkey__Passwords__MemoryKiB"] = LatchkeyFactory.CheapHashMemoryKiB;
+        start.Environment["Latchkey__Passwords__Iterations"] = "1";
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[name] = value;

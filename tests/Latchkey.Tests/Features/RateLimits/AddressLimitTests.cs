@@ -11,7 +11,7 @@ namespace Latchkey.Tests.Features.RateLimits;
 /// </summary>
 public abstract class AddressLimitTests(ServerFixture fixture) : RateLimitTest(fixture)
 {
-    private LatchkeyFactory Node(int failures, int windowSeconds = 60) => Factory.Sibling(new Dictionary<string, string?>
+    private LatchkeyFactory Node(int failures, int windowSeconds = 60) => SharedSibling(new Dictionary<string, string?>
     {
         ["Latchkey:RateLimits:AddressFailures"] = failures.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Latchkey:RateLimits:AddressWindowSeconds"] = windowSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -25,7 +25,7 @@ public abstract class AddressLimitTests(ServerFixture fixture) : RateLimitTest(f
         var email = NewEmail("sprayed");
         await SignUpAsync(app, email);
         await SignUpAsync(elsewhere, email);
-        await using var node = Node(failures: 10);
+        var node = Node(failures: 10);
         using var client = node.CreateClient();
 
         // A password spray: one guess at each of many accounts, so no account counter ever trips.
@@ -48,7 +48,7 @@ public abstract class AddressLimitTests(ServerFixture fixture) : RateLimitTest(f
         var app = await CreateAppAsync();
         var email = NewEmail("busy");
         await SignUpAsync(app, email);
-        await using var node = Node(failures: 3);
+        var node = Node(failures: 3);
         using var client = node.CreateClient();
 
         for (var i = 0; i < 10; i++)
@@ -67,7 +67,7 @@ public abstract class AddressLimitTests(ServerFixture fixture) : RateLimitTest(f
         var email = NewEmail("member");
         await CreateUserAsync(app, new { email, password = GoodPassword, emailVerified = true });
         var tokens = await LoginOkAsync(app, email);
-        await using var node = Node(failures: 4);
+        var node = Node(failures: 4);
         using var client = node.CreateClient();
 
         var forged = Convert.ToBase64String(new byte[32]).TrimEnd('=').Replace('+', '-').Replace('/', '_');
