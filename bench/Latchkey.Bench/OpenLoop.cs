@@ -6,7 +6,7 @@ namespace Latchkey.Bench;
 public sealed record OpenStream(string Name, double PerSecond, Func<CancellationToken, ValueTask<Outcome>> Operation);
 
 /// <summary>What one stream came to inside the measured window, by outcome ("ok", "429 rate_limited", …).</summary>
-public sealed record StreamResult(string Name, double OfferedPerSecond, TimeSpan Window, IReadOnlyDictionary<string, double[]> LatenciesMs)
+public sealed record StreamResult(string Name, double OfferedPerSecond, TimeSpan Window, long SentInWindow, IReadOnlyDictionary<string, double[]> LatenciesMs)
 {
     public long Count(string outcome) => LatenciesMs.TryGetValue(outcome, out var l) ? l.Length : 0;
     public double PerSecond(string outcome) => Count(outcome) / Window.TotalSeconds;
@@ -33,6 +33,7 @@ public static class OpenLoop
         var tallies = streams.Select(_ => new Dictionary<string, List<double>>(StringComparer.Ordinal)).ToArray();
         var inFlight = new List<Task>();
         var sent = new long[streams.Count];
+        var sentInWindow = new long[streams.Count];
 
         while (Stopwatch.GetTimestamp() < windowEnd)
         {
@@ -44,6 +45,10 @@ public static class OpenLoop
                 for (var due = (long)(elapsed * streams[s].PerSecond); sent[s] < due; sent[s]++)
                 {
                     var scheduled = start + (long)(sent[s] / streams[s].PerSecond * Stopwatch.Frequency);
+                    if (scheduled >= windowStart)
+                    {
+                        sentInWindow[s]++;
+                    }
                     inFlight.Add(SendAsync(streams[s], tallies[s], scheduled, windowStart, windowEnd, ct));
                 }
             }
@@ -51,7 +56,7 @@ public static class OpenLoop
             await Task.Delay(1, ct);
         }
         await Task.WhenAll(inFlight);
-        return streams.Select((stream, i) => new StreamResult(stream.Name, stream.PerSecond, timing.Measure,
+        return streams.Select((stream, i) => new StreamResult(stream.Name, stream.PerSecond, timing.Measure, sentInWindow[i],
             tallies[i].ToDictionary(t => t.Key, t => t.Value.Order().ToArray(), StringComparer.Ordinal))).ToList();
     }
 
