@@ -39,6 +39,8 @@ public static class FeatureExtensions
         services.AddSingleton<PasswordHasher>();
         services.AddSingleton<PasswordPolicy>();
         services.AddSingleton<SigningKeyCache>();
+        services.AddSingleton<JwksDocuments>();
+        services.AddSingleton<AppCache>();
         services.AddScoped<SigningKeys>();
         services.AddScoped<Issuers>();
         services.AddScoped<AccessTokenValidator>();

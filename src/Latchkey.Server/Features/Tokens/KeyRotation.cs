@@ -22,6 +22,7 @@ public sealed class KeyRotation(
     SigningKeys keys,
     IOptions<SigningKeyOptions> options,
     AuditLog audit,
+    JwksDocuments jwks,
     TimeProvider clock,
     ILogger<KeyRotation> logger)
 {
@@ -105,6 +106,7 @@ public sealed class KeyRotation(
         var next = keys.Create(appId, activeFrom);
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
+        jwks.Forget(appId);
         db.ChangeTracker.Clear();
         return next;
     }
