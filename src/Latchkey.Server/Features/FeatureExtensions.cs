@@ -45,6 +45,7 @@ public static class FeatureExtensions
         services.AddScoped<AccessTokens>();
         services.AddScoped<AppService>();
         services.AddScoped<UserAccounts>();
+        services.AddHostedService<EmailSkeletonBackfill>();
         services.AddScoped<UserProfiles>();
         services.AddScoped<SessionService>();
         services.AddScoped<RefreshRotation>();
