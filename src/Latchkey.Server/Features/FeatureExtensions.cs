@@ -85,7 +85,8 @@ public static class FeatureExtensions
         appScoped.ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         appScoped.RequireAllowedNetwork().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status429TooManyRequests);
         appScoped.MapConfigEndpoints().MapDiscoveryEndpoints().MapSignUpEndpoints().MapLoginEndpoints().MapCodeLoginEndpoints()
-            .MapAnonymousEndpoints().MapUsernameEndpoints().MapInvitationEndpoints().MapPasswordRecoveryEndpoints().MapTokenEndpoints();
+            .MapAnonymousEndpoints().MapUsernameEndpoints().MapInvitationEndpoints().MapPasswordRecoveryEndpoints().MapTokenEndpoints()
+            .MapAppMetadataEndpoints();
         appScoped.MapMfaLoginEndpoints();
         appScoped.MapPasskeyLoginEndpoints();
         appScoped.MapIntrospectionEndpoints();

@@ -23,6 +23,8 @@ public sealed record NewUser
     public bool Anonymous { get; init; }
     public string Role { get; init; } = Roles.User;
     public JsonObject? Metadata { get; init; }
+    /// <summary>What the app grants (<see cref="Profile.AppMetadata"/>): only from admins, app server keys and trusted invitations.</summary>
+    public JsonObject? AppMetadata { get; init; }
 }
 
 /// <summary>Creates users and finds them by any of their handles (through blind indexes).</summary>
@@ -71,9 +73,10 @@ public sealed class UserAccounts(
         SetEmail(user, key, spec.Email, spec.EmailVerified);
         SetPhone(user, key, spec.Phone, spec.PhoneVerified);
         SetUsername(user, key, spec.Username);
-        if (spec.Metadata is not null)
+        if (spec.Metadata is not null || spec.AppMetadata is not null)
         {
-            user.ProfileSealed = key.Encrypt(UserFields.Profile, JsonSerializer.Serialize(new Profile { Metadata = spec.Metadata }, JsonSerializerOptions.Web));
+            user.ProfileSealed = key.Encrypt(UserFields.Profile,
+                JsonSerializer.Serialize(new Profile { Metadata = spec.Metadata, AppMetadata = spec.AppMetadata }, JsonSerializerOptions.Web));
         }
 
         db.Users.Add(user);
