@@ -47,6 +47,7 @@ public static class FeatureExtensions
         services.AddScoped<AccessTokens>();
         services.AddScoped<AppService>();
         services.AddScoped<UserAccounts>();
+        services.AddHostedService<EmailSkeletonBackfill>();
         services.AddScoped<UserProfiles>();
         services.AddScoped<SessionService>();
         services.AddScoped<RefreshRotation>();
@@ -86,7 +87,8 @@ public static class FeatureExtensions
         appScoped.ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         appScoped.RequireAllowedNetwork().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status429TooManyRequests);
         appScoped.MapConfigEndpoints().MapDiscoveryEndpoints().MapSignUpEndpoints().MapLoginEndpoints().MapCodeLoginEndpoints()
-            .MapAnonymousEndpoints().MapUsernameEndpoints().MapInvitationEndpoints().MapPasswordRecoveryEndpoints().MapTokenEndpoints();
+            .MapAnonymousEndpoints().MapUsernameEndpoints().MapInvitationEndpoints().MapPasswordRecoveryEndpoints().MapTokenEndpoints()
+            .MapAppMetadataEndpoints();
         appScoped.MapMfaLoginEndpoints();
         appScoped.MapPasskeyLoginEndpoints();
         appScoped.MapIntrospectionEndpoints();

@@ -11,7 +11,8 @@ namespace Latchkey.Tests.Infrastructure;
 /// One in-process server on one test database, with a clock the tests move. The same server is
 /// shared by all tests of a database's collection, so tests create their own apps and users.
 /// </summary>
-public sealed class LatchkeyFactory(TestDatabase database, IReadOnlyDictionary<string, string?>? settings = null, FakeTimeProvider? clock = null)
+public sealed class LatchkeyFactory(
+    TestDatabase database, IReadOnlyDictionary<string, string?>? settings = null, FakeTimeProvider? clock = null, Action<IServiceCollection>? extraServices = null)
     : WebApplicationFactory<Program>
 {
     public const string AdminEmail = "root@latchkey.test";
@@ -41,8 +42,15 @@ public sealed class LatchkeyFactory(TestDatabase database, IReadOnlyDictionary<s
             services.RemoveAll<TimeProvider>();
             services.AddSingleton<TimeProvider>(Clock);
         });
+        if (extraServices is not null)
+        {
+            builder.ConfigureTestServices(extraServices);
+        }
     }
 
     /// <summary>Another server on the same database, keys and clock, e.g. with other password settings.</summary>
     public LatchkeyFactory Sibling(IReadOnlyDictionary<string, string?> settings) => new(Database, settings, Clock);
+
+    /// <summary>Another server on the same database, keys and clock, with services of the test's own (e.g. a database interceptor).</summary>
+    public LatchkeyFactory Sibling(Action<IServiceCollection> services) => new(Database, null, Clock, services);
 }
