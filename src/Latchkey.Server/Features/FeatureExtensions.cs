@@ -49,8 +49,7 @@ public static class FeatureExtensions
         services.AddScoped<UserAccounts>();
         services.AddHostedService<EmailSkeletonBackfill>();
         services.AddScoped<UserProfiles>();
-        services.AddScoped<SessionService>();
-        services.AddScoped<RefreshRotation>();
+        services.AddSessions();
         services.AddScoped<Bootstrap>();
         services.AddDelivery();
         services.AddSingleton<ChallengeSignals>();

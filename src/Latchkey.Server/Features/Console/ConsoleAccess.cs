@@ -42,10 +42,10 @@ public sealed class ConsoleAccess(LatchkeyDbContext db, AdminAccess access, Time
                     u.Disabled,
                     u.Role,
                     u.Plan,
-                    ExpiresAt = db.RefreshTokens.IgnoreQueryFilters().Where(t => t.SessionId == s.Id).Max(t => (DateTime?)t.ExpiresAt),
+                    s.ExpiresAt,
                 })
             .FirstOrDefaultAsync(ct);
-        if (live is null || live.RevokedAt is not null || live.ExpiresAt is null || live.ExpiresAt <= now)
+        if (live is null || live.RevokedAt is not null || live.ExpiresAt <= now)
         {
             return Result.Refused(ConsoleAuthentication.EndReasons.Ended);
         }

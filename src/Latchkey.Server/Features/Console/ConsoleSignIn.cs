@@ -135,6 +135,9 @@ public sealed class ConsoleSignIn(
         await db.RefreshTokens.IgnoreQueryFilters()
             .Where(t => t.SessionId == sessionId && t.ExpiresAt > until)
             .ExecuteUpdateAsync(t => t.SetProperty(x => x.ExpiresAt, until), ct);
+        await db.Sessions.IgnoreQueryFilters()
+            .Where(s => s.Id == sessionId && s.ExpiresAt > until)
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.ExpiresAt, until), ct);
         return new(ConsoleAuthentication.Principal(tokens.User.Id, sessionId, appId, tokens.User.Role, tokens.User.Plan));
     }
 

@@ -47,7 +47,7 @@ public sealed class PinService(
     /// Throws pin_required (no rotation happens, so the same refresh token works once the PIN is
     /// given) or pin_locked.
     /// </summary>
-    public async Task EnsureUnlockedAsync(App app, User user, Session session, DateTime tokenIssuedAt, PinUnlock unlock, CancellationToken ct)
+    public async Task EnsureUnlockedAsync(App app, User user, Session session, PinUnlock unlock, CancellationToken ct)
     {
         if (!app.Settings.PinEnabled || user.PinHash is null)
         {
@@ -59,7 +59,7 @@ public sealed class PinService(
         if (session.PinRequiredSince is null)
         {
             var idle = app.Settings.IdleLimitSeconds is { } limit
-                && now - (session.LastActivityAt ?? tokenIssuedAt) > TimeSpan.FromSeconds(limit);
+                && now - session.LastSeenAt > TimeSpan.FromSeconds(limit);
             if (!unlock.Unloaded && !idle)
             {
                 return;
@@ -122,7 +122,7 @@ public sealed class PinService(
             var unlocked = await db.Sessions.Where(s => s.Id == sessionId && s.RevokedAt == null).ExecuteUpdateAsync(s => s
                 .SetProperty(x => x.PinFailures, 0)
                 .SetProperty(x => x.PinRequiredSince, (DateTime?)null)
-                .SetProperty(x => x.LastActivityAt, now), ct);
+                .SetProperty(x => x.LastSeenAt, now), ct);
             if (unlocked == 0)
             {
                 // Parallel wrong guesses used up the attempts (and locked the session) meanwhile.

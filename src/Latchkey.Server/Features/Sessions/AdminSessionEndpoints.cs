@@ -39,23 +39,15 @@ public static class AdminSessionEndpoints
         }
         var now = clock.GetUtcNow().UtcDateTime;
         var rows = await db.Sessions.AsNoTracking()
-            .Where(s => s.UserId == userId && s.AppId == appId && s.RevokedAt == null)
-            .Select(s => new
-            {
-                Session = s,
-                // The newest refresh token of the family tells when the device was last seen.
-                LastSeenAt = db.RefreshTokens.Where(t => t.SessionId == s.Id).Max(t => t.CreatedAt),
-                ExpiresAt = db.RefreshTokens.Where(t => t.SessionId == s.Id).Max(t => t.ExpiresAt),
-            })
+            .Where(s => s.UserId == userId && s.AppId == appId && s.RevokedAt == null && s.ExpiresAt > now)
+            .OrderByDescending(s => s.LastSeenAt)
             .ToListAsync(ct);
         var key = await keyring.FindAsync(userId, ct);
         var views = rows
-            .Where(r => r.ExpiresAt > now)
-            .OrderByDescending(r => r.Session.LastActivityAt ?? r.LastSeenAt)
-            .Select(r => new AdminSessionView(
-                r.Session.Id,
-                key?.Decrypt("device", r.Session.DeviceSealed) is { } device ? JsonSerializer.Deserialize<Device>(device, JsonSerializerOptions.Web) : null,
-                r.Session.CreatedAt, r.Session.LastActivityAt is { } active && active > r.LastSeenAt ? active : r.LastSeenAt, r.ExpiresAt))
+            .Select(s => new AdminSessionView(
+                s.Id,
+                key?.Decrypt("device", s.DeviceSealed) is { } device ? JsonSerializer.Deserialize<Device>(device, JsonSerializerOptions.Web) : null,
+                s.CreatedAt, s.LastSeenAt, s.ExpiresAt))
             .ToList();
         // P5: devices are personal data, so reading them is on the trail (the count, not the devices).
         audit.Record(admin, appId, SessionsRead, userId, $"sessions={views.Count}");

@@ -16,6 +16,8 @@ namespace Latchkey.Server.Features.Sessions;
 /// request that rotates it, on any node. Its successor is derived from the token itself, so a
 /// retry or a racing request within the app's reuse interval is answered the same successor, as
 /// long as the successor has not been used. Any other replay revokes the family (the session).
+/// Both answers are conditional on the session being live in the statement that decides them, so
+/// a logout or revoke that lands after the lookup still wins.
 /// </summary>
 public sealed class RefreshRotation(
     LatchkeyDbContext db,
@@ -33,6 +35,8 @@ public sealed class RefreshRotation(
     /// <summary>Rotates the token; where the session needs its PIN (S1), only after <paramref name="unlock"/> gave the right one.</summary>
     public async Task<TokenResponse> RefreshAsync(App app, string refreshToken, PinUnlock unlock, CancellationToken ct)
     {
+        // Note: one connection for the whole refresh instead of one per query (each re-open costs a reset).
+        await db.Database.OpenConnectionAsync(ct);
         // S5: refresh tokens cannot be guessed, but an address that keeps sending unknown ones is probing: per address only.
         var attempt = await throttle.EnsureAllowedAsync(app.Id, CredentialKinds.RefreshToken, null, ct);
         if (!Secrets.TryDecode(refreshToken, 32, out _))
@@ -57,12 +61,7 @@ public sealed class RefreshRotation(
 
         if (found.Session.RevokedAt is not null)
         {
-            throw found.Session.RevokedReason switch
-            {
-                RevokeReasons.Reuse => Problems.RefreshTokenReused(),
-                RevokeReasons.PinLocked => Problems.PinLocked(),
-                _ => Problems.SessionRevoked(),
-            };
+            throw Refusal(found.Session.RevokedReason);
         }
         var now = clock.GetUtcNow().UtcDateTime;
         if (found.Token.ExpiresAt <= now)
@@ -88,7 +87,7 @@ public sealed class RefreshRotation(
         {
             if (!unlocked)
             {
-                await pins.EnsureUnlockedAsync(app, found.User, found.Session, found.Token.CreatedAt, unlock, ct);
+                await pins.EnsureUnlockedAsync(app, found.User, found.Session, unlock, ct);
                 unlocked = true;
             }
         }
@@ -108,7 +107,15 @@ public sealed class RefreshRotation(
 
         if (now - usedAt.Value <= app.Settings.RefreshReuseInterval)
         {
-            var child = await db.RefreshTokens.AsNoTracking().FirstOrDefaultAsync(t => t.TokenHash == successorHash, ct);
+            // Note: the session is read with the successor, so a revoke since the lookup is seen here.
+            var child = await db.RefreshTokens.AsNoTracking()
+                .Where(t => t.TokenHash == successorHash)
+                .Select(t => new { t.UsedAt, t.ExpiresAt, Live = db.Sessions.Any(s => s.Id == t.SessionId && s.RevokedAt == null) })
+                .FirstOrDefaultAsync(ct);
+            if (child is { Live: false })
+            {
+                throw await RefusalAsync(found.Session.Id, ct);
+            }
             if (child is { UsedAt: null })
             {
                 await EnsureUnlockedAsync();
@@ -121,6 +128,11 @@ public sealed class RefreshRotation(
         throw Problems.RefreshTokenReused();
     }
 
+    /// <summary>
+    /// Claims the token and writes its successor in one transaction; null when another request
+    /// claimed it first. The session must still be live in that transaction: a logout or revoke
+    /// since the lookup is either ordered before it (and refused here) or after it.
+    /// </summary>
     private async Task<RefreshToken?> TryRotateAsync(App app, RefreshToken parent, string successor, DateTime now, CancellationToken ct)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
@@ -132,14 +144,41 @@ public sealed class RefreshRotation(
             return null;
         }
         var child = SessionService.NewRefreshToken(app, parent.SessionId, successor, parent.Id, now);
+        // S1: idleness is measured from the last successful refresh; the session lives as long as its newest token.
+        var live = await db.Sessions
+            .Where(s => s.Id == parent.SessionId && s.RevokedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.LastSeenAt, now).SetProperty(x => x.ExpiresAt, child.ExpiresAt), ct);
+        if (live != 1)
+        {
+            await transaction.RollbackAsync(ct);
+            throw await RefusalAsync(parent.SessionId, ct);
+        }
         db.RefreshTokens.Add(child);
-        // S1: idleness is measured from the last successful refresh.
-        await db.Sessions.Where(s => s.Id == parent.SessionId).ExecuteUpdateAsync(s => s.SetProperty(x => x.LastActivityAt, now), ct);
-        await db.SaveChangesAsync(ct);
+        // Note: no savepoint around the insert: if it fails, the whole rotation rolls back.
+        db.Database.AutoSavepointsEnabled = false;
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        finally
+        {
+            db.Database.AutoSavepointsEnabled = true;
+        }
         await transaction.CommitAsync(ct);
         db.ChangeTracker.Clear();
         return child;
     }
+
+    /// <summary>The answer for a session that ended, by why it ended.</summary>
+    private static ProblemException Refusal(string? revokedReason) => revokedReason switch
+    {
+        RevokeReasons.Reuse => Problems.RefreshTokenReused(),
+        RevokeReasons.PinLocked => Problems.PinLocked(),
+        _ => Problems.SessionRevoked(),
+    };
+
+    private async Task<ProblemException> RefusalAsync(Guid sessionId, CancellationToken ct) =>
+        Refusal(await db.Sessions.AsNoTracking().Where(s => s.Id == sessionId).Select(s => s.RevokedReason).FirstOrDefaultAsync(ct));
 
     private async Task<TokenResponse> AnswerAsync(App app, User user, Guid sessionId, string refreshToken, DateTime expiresAt, CancellationToken ct)
     {

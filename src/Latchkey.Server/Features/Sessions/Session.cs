@@ -4,7 +4,10 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Latchkey.Server.Features.Sessions;
 
-/// <summary>One signed-in device: a refresh-token family plus the device it was issued to.</summary>
+/// <summary>
+/// One signed-in device: a refresh-token family plus the device it was issued to. The row keeps
+/// its own last use and expiry, so no read has to walk the family.
+/// </summary>
 public sealed class Session : ITenantOwned
 {
     public Guid Id { get; set; }
@@ -15,8 +18,10 @@ public sealed class Session : ITenantOwned
     public DateTime CreatedAt { get; set; }
     public DateTime? RevokedAt { get; set; }
     public string? RevokedReason { get; set; }
-    /// <summary>S1: the last time the device used the session (refresh, PIN); idleness is measured from here.</summary>
-    public DateTime? LastActivityAt { get; set; }
+    /// <summary>The last time the device used the session (sign-in, refresh, PIN); S1 idleness is measured from here.</summary>
+    public DateTime LastSeenAt { get; set; }
+    /// <summary>When the family's newest refresh token expires: the session ends then unless it is refreshed.</summary>
+    public DateTime ExpiresAt { get; set; }
     /// <summary>S1: set when the app said it was unloaded or was idle too long; cleared by the right PIN.</summary>
     public DateTime? PinRequiredSince { get; set; }
     public int PinFailures { get; set; }
@@ -57,6 +62,9 @@ internal sealed class SessionConfiguration : IEntityTypeConfiguration<Session>
         session.Property(s => s.AppId).HasMaxLength(64);
         session.Property(s => s.RevokedReason).HasMaxLength(32);
         session.HasIndex(s => s.UserId);
+        // The cleanup job finds ended sessions by these.
+        session.HasIndex(s => s.ExpiresAt);
+        session.HasIndex(s => s.RevokedAt);
         session.HasOne<Users.User>().WithMany().HasForeignKey(s => s.UserId).OnDelete(DeleteBehavior.Cascade);
     }
 }
@@ -70,6 +78,8 @@ internal sealed class RefreshTokenConfiguration : IEntityTypeConfiguration<Refre
         token.Property(t => t.AppId).HasMaxLength(64);
         token.HasIndex(t => t.TokenHash).IsUnique();
         token.HasIndex(t => t.SessionId);
+        // The cleanup job finds spent tokens by it.
+        token.HasIndex(t => t.ExpiresAt);
         token.HasOne<Session>().WithMany().HasForeignKey(t => t.SessionId).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -32,23 +32,15 @@ public static class SessionEndpoints
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var rows = await db.Sessions.AsNoTracking()
-            .Where(s => s.UserId == caller.UserId && s.RevokedAt == null)
-            .Select(s => new
-            {
-                Session = s,
-                // The newest refresh token of the family tells when the device was last seen.
-                LastSeenAt = db.RefreshTokens.Where(t => t.SessionId == s.Id).Max(t => t.CreatedAt),
-                ExpiresAt = db.RefreshTokens.Where(t => t.SessionId == s.Id).Max(t => t.ExpiresAt),
-            })
+            .Where(s => s.UserId == caller.UserId && s.RevokedAt == null && s.ExpiresAt > now)
+            .OrderByDescending(s => s.LastSeenAt)
             .ToListAsync(ct);
         var key = await keyring.GetAsync(caller.UserId, ct);
         return TypedResults.Ok(rows
-            .Where(r => r.ExpiresAt > now)
-            .OrderByDescending(r => r.LastSeenAt)
-            .Select(r => new SessionView(
-                r.Session.Id,
-                key.Decrypt("device", r.Session.DeviceSealed) is { } device ? JsonSerializer.Deserialize<Device>(device, JsonSerializerOptions.Web) : null,
-                r.Session.CreatedAt, r.LastSeenAt, r.ExpiresAt, r.Session.Id == caller.SessionId))
+            .Select(s => new SessionView(
+                s.Id,
+                key.Decrypt("device", s.DeviceSealed) is { } device ? JsonSerializer.Deserialize<Device>(device, JsonSerializerOptions.Web) : null,
+                s.CreatedAt, s.LastSeenAt, s.ExpiresAt, s.Id == caller.SessionId))
             .ToList());
     }
 

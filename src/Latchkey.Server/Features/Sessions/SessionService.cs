@@ -36,9 +36,11 @@ public sealed class SessionService(LatchkeyDbContext db, AccessTokens accessToke
             UserId = user.Id,
             DeviceSealed = device is null ? null : userKey.Encrypt("device", JsonSerializer.Serialize(device, JsonSerializerOptions.Web)),
             CreatedAt = now,
+            LastSeenAt = now,
         };
         var refreshToken = Secrets.NewToken();
         var row = NewRefreshToken(app, session.Id, refreshToken, parentId: null, now);
+        session.ExpiresAt = row.ExpiresAt;
         db.Sessions.Add(session);
         db.RefreshTokens.Add(row);
         // P5: every sign-in, whichever way in (this is the one gate all pass), with the route it came by.

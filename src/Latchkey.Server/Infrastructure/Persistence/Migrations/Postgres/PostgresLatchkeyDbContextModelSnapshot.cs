@@ -699,6 +699,8 @@ namespace Latchkey.Server.Infrastructure.Persistence.Migrations.Postgres
 
                     b.HasKey("Id");
 
+                    b.HasIndex("ExpiresAt");
+
                     b.HasIndex("SessionId");
 
                     b.HasIndex("TokenHash")
@@ -724,7 +726,10 @@ namespace Latchkey.Server.Infrastructure.Persistence.Migrations.Postgres
                     b.Property<byte[]>("DeviceSealed")
                         .HasColumnType("bytea");
 
-                    b.Property<DateTime?>("LastActivityAt")
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("LastSeenAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<int>("PinFailures")
@@ -744,6 +749,10 @@ namespace Latchkey.Server.Infrastructure.Persistence.Migrations.Postgres
                         .HasColumnType("uuid");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("RevokedAt");
 
                     b.HasIndex("UserId");
 

@@ -691,6 +691,8 @@ namespace Latchkey.Server.Infrastructure.Persistence.Migrations.Sqlite
 
                     b.HasKey("Id");
 
+                    b.HasIndex("ExpiresAt");
+
                     b.HasIndex("SessionId");
 
                     b.HasIndex("TokenHash")
@@ -716,7 +718,10 @@ namespace Latchkey.Server.Infrastructure.Persistence.Migrations.Sqlite
                     b.Property<byte[]>("DeviceSealed")
                         .HasColumnType("BLOB");
 
-                    b.Property<DateTime?>("LastActivityAt")
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("LastSeenAt")
                         .HasColumnType("TEXT");
 
                     b.Property<int>("PinFailures")
@@ -736,6 +741,10 @@ namespace Latchkey.Server.Infrastructure.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("RevokedAt");
 
                     b.HasIndex("UserId");
 
