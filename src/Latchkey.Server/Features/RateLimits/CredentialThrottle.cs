@@ -16,7 +16,7 @@ public static class CredentialKinds
     public const string Pin = "pin";
     /// <summary>TOTP, SMS and recovery codes at the second step of a sign-in.</summary>
     public const string SecondFactor = "mfa";
-    /// <summary>Address-only (pass no account): refresh tokens are too long to guess, a failure is a probe.</summary>
+    /// <summary>Address-only, counted after the lookup (<see cref="CredentialThrottle.CountUnknownAsync"/>): refresh tokens are too long to guess, an unknown one is a probe.</summary>
     public const string RefreshToken = "refresh";
     /// <summary>Address-only (pass no account): app server keys in HTTP Basic.</summary>
     public const string ServerKey = "serverKey";
