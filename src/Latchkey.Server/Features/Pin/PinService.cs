@@ -110,6 +110,7 @@ public sealed class PinService(
         catch (ProblemException)
         {
             // The hasher was too busy (429): that was no guess, give the attempt back.
+            await throttle.GiveBackAsync(attempt, CancellationToken.None);
             await db.Sessions.Where(s => s.Id == sessionId && s.PinFailures > 0)
                 .ExecuteUpdateAsync(s => s.SetProperty(x => x.PinFailures, x => x.PinFailures - 1), CancellationToken.None);
             throw;

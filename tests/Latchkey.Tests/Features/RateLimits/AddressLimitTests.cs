@@ -60,6 +60,25 @@ public abstract class AddressLimitTests(ServerFixture fixture) : RateLimitTest(f
     }
 
     [Fact]
+    public async Task A_hundred_unknown_refresh_tokens_from_an_address_never_refuse_a_valid_one_from_it()
+    {
+        // Carrier NAT: thousands of phones share one address, and some of them send stale tokens.
+        var app = await CreateAppAsync();
+        var tokens = await SignUpAsync(app);
+        for (var i = 0; i < 100; i++)
+        {
+            await AssertProblemAsync(await PostAsync($"/v1/apps/{app}/token", new { refresh_token = UnknownToken() }),
+                HttpStatusCode.Unauthorized, "refresh_token_invalid");
+        }
+
+        var refreshed = await OkJsonAsync(await PostAsync($"/v1/apps/{app}/token", new { refresh_token = Refresh(tokens) }));
+
+        await OkJsonAsync(await PostAsync($"/v1/apps/{app}/token", new { refresh_token = Refresh(refreshed) }));
+        // Unknown tokens from that address are what its budget throttles.
+        await AssertRateLimitedAsync(await PostAsync($"/v1/apps/{app}/token", new { refresh_token = UnknownToken() }));
+    }
+
+    [Fact]
     public async Task Unknown_refresh_tokens_and_bad_server_keys_spend_the_address_budget()
     {
         var app = await CreateAppAsync(new { accessMode = "inviteOnly", signupFlow = "code" });
@@ -78,12 +97,19 @@ public abstract class AddressLimitTests(ServerFixture fixture) : RateLimitTest(f
         await AssertProblemAsync(await InviteWithKeyAsync(client, app, Str(key, "id"), "wrong secret"), HttpStatusCode.Unauthorized, "unauthorized");
         await AssertProblemAsync(await InviteWithKeyAsync(client, app, "no-such-key", Str(key, "secret")), HttpStatusCode.Unauthorized, "unauthorized");
 
-        await AssertRateLimitedAsync(await client.PostAsJsonAsync($"/v1/apps/{app}/token", new { refresh_token = Refresh(tokens) }, Ct));
+        // A spent address gets 429 for unknown refresh tokens and for server keys, but a found refresh token still refreshes.
+        await AssertRateLimitedAsync(await client.PostAsJsonAsync($"/v1/apps/{app}/token", new { refresh_token = forged }, Ct));
         await AssertRateLimitedAsync(await InviteWithKeyAsync(client, app, Str(key, "id"), Str(key, "secret")));
+        tokens = await OkJsonAsync(await client.PostAsJsonAsync($"/v1/apps/{app}/token", new { refresh_token = Refresh(tokens) }, Ct));
         Factory.Clock.Advance(TimeSpan.FromSeconds(60));
+        await AssertProblemAsync(await client.PostAsJsonAsync($"/v1/apps/{app}/token", new { refresh_token = forged }, Ct),
+            HttpStatusCode.Unauthorized, "refresh_token_invalid");
         await OkJsonAsync(await client.PostAsJsonAsync($"/v1/apps/{app}/token", new { refresh_token = Refresh(tokens) }, Ct));
         await CreatedJsonAsync(await InviteWithKeyAsync(client, app, Str(key, "id"), Str(key, "secret")));
     }
+
+    private static string UnknownToken() =>
+        Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     private Task<HttpResponseMessage> InviteWithKeyAsync(HttpClient client, string app, string keyId, string secret)
     {
