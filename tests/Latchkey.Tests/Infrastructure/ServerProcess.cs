@@ -72,7 +72,8 @@ public sealed class ServerProcess : IAsyncDisposable
 
         var server = new ServerProcess(process, baseAddress, output);
         using var client = server.CreateClient();
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        // Generous: a busy 2-core machine starts a process several times slower than an idle one.
+        var deadline = DateTime.UtcNow.AddSeconds(180);
         while (DateTime.UtcNow < deadline)
         {
             if (process.HasExited)
