@@ -3,6 +3,7 @@ using System.Text.Json;
 using Latchkey.Server.Features.Apps;
 using Latchkey.Server.Features.Delivery;
 using Latchkey.Server.Features.RateLimits;
+using Latchkey.Server.Features.Users;
 using Latchkey.Server.Infrastructure.Crypto;
 using Latchkey.Server.Infrastructure.Persistence;
 using Latchkey.Server.Infrastructure.Problems;
@@ -26,6 +27,8 @@ public sealed record ChallengeRequest
     public string? Language { get; init; }
     /// <summary>Builds the link for the link flow from the challenge id and its secret token.</summary>
     public Func<Guid, string, string>? Link { get; init; }
+    /// <summary>The caller already spent the send budgets for this message (a sign-up, before hashing).</summary>
+    public bool SendBudgetSpent { get; init; }
 }
 
 /// <summary>
@@ -34,7 +37,8 @@ public sealed record ChallengeRequest
 /// update in the database, so concurrent requests on any number of nodes agree.
 /// </summary>
 public sealed class ChallengeService(
-    LatchkeyDbContext db, ServerKeys keys, MessageQueue messages, ChallengeSignals signals, CredentialThrottle throttle, TimeProvider clock)
+    LatchkeyDbContext db, ServerKeys keys, MessageQueue messages, ChallengeSignals signals, CredentialThrottle throttle, SendBudget budget,
+    TimeProvider clock)
 {
     public sealed record Started(Challenge Challenge, int ExpiresIn);
 
@@ -42,8 +46,18 @@ public sealed class ChallengeService(
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var targetIndex = keys.Blind(app.Id, "challenge-target", request.Target);
-        // A fresh code or link may go to one handle only every codeResendSeconds (decoys count too).
-        await throttle.EnsureSendAllowedAsync(app.Id, request.Purpose, targetIndex, app.Settings.CodeResend, ct);
+        // The address, app and SMS country budgets (decoys spend them too, so refusals tell nothing).
+        var spent = request.SendBudgetSpent ? null : await budget.EnsureSendAllowedAsync(app.Id, new Handle(request.Channel, request.Target), ct);
+        try
+        {
+            // A fresh code or link may go to one handle only every codeResendSeconds (decoys count too).
+            await throttle.EnsureSendAllowedAsync(app.Id, request.Purpose, targetIndex, app.Settings.CodeResend, ct);
+        }
+        catch (ProblemException) when (spent is not null)
+        {
+            await budget.GiveBackAsync(spent, CancellationToken.None);
+            throw;
+        }
 
         var lifetime = request.Flow == SignupFlows.Link ? app.Settings.LinkTimeout : app.Settings.CodeTimeout;
         var challenge = new Challenge

@@ -94,7 +94,7 @@ public static class LoginEndpoints
         }
         if (check == PasswordCheck.ValidNeedsRehash)
         {
-            user.PasswordHash = await hasher.HashAsync(request.Password, ct);
+            user.PasswordHash = await hasher.HashAsync(request.Password, HashLane.SignIn, ct);
             await db.SaveChangesAsync(ct);
         }
 

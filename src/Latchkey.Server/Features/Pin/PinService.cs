@@ -131,7 +131,7 @@ public sealed class PinService(
             }
             if (check == PasswordCheck.ValidNeedsRehash)
             {
-                var rehashed = await hasher.HashAsync(pin, ct);
+                var rehashed = await hasher.HashAsync(pin, HashLane.SignIn, ct);
                 await db.Users.Where(u => u.Id == user.Id).ExecuteUpdateAsync(u => u.SetProperty(x => x.PinHash, rehashed), ct);
             }
             return;

@@ -109,27 +109,29 @@ internal sealed class RateLimitCounterStore(LatchkeyDbContext db)
     private async Task SettleAsync(string? accountKey, int failures, bool reset, IReadOnlyList<(string Key, DateTime WindowStart)> windows,
         DateTime now, CancellationToken ct)
     {
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(windows.Count, 3);
         if (accountKey is null && windows.Count == 0)
         {
             return;
         }
-        var account = accountKey ?? "";
-        var keys = windows.Select(w => w.Key).Append(accountKey).OfType<string>().ToList();
-        // A window gets its event back only while it is the window that was spent.
-        var (k1, s1) = windows.Count > 0 ? windows[0] : ("", DateTime.MinValue);
-        var (k2, s2) = windows.Count > 1 ? windows[1] : ("", DateTime.MinValue);
-        var (k3, s3) = windows.Count > 2 ? windows[2] : ("", DateTime.MinValue);
-        await db.RateLimitCounters.Where(c => keys.Contains(c.Key)).ExecuteUpdateAsync(s => s
-            .SetProperty(x => x.ConsecutiveFailures, x => x.Key == account
-                ? (reset ? 0 : x.ConsecutiveFailures > 0 ? x.ConsecutiveFailures - 1 : 0)
-                : x.ConsecutiveFailures)
-            .SetProperty(x => x.LockedUntil, x => x.Key == account && (reset || x.ConsecutiveFailures == failures) ? null : x.LockedUntil)
-            .SetProperty(x => x.WindowCount, x => x.WindowCount > 0
-                && ((x.Key == k1 && x.WindowStart == s1) || (x.Key == k2 && x.WindowStart == s2) || (x.Key == k3 && x.WindowStart == s3))
-                    ? x.WindowCount - 1
-                    : x.WindowCount)
-            .SetProperty(x => x.UpdatedAt, now), ct);
+        var sql = new SqlBuilder().Append("UPDATE rate_limit_counters SET ");
+        if (accountKey is not null)
+        {
+            var account = sql.Placeholder(accountKey);
+            sql.Append($""" "ConsecutiveFailures" = CASE WHEN "Key" = {account} THEN {(reset ? "0" : """CASE WHEN "ConsecutiveFailures" > 0 THEN "ConsecutiveFailures" - 1 ELSE 0 END""")} ELSE "ConsecutiveFailures" END, """);
+            // Note: a reservation that is given back takes its lock with it while the count is still the one it made.
+            var mine = reset ? "1 = 1" : $""" "ConsecutiveFailures" = {sql.Placeholder(failures)}""";
+            sql.Append($""" "LockedUntil" = CASE WHEN "Key" = {account} AND {mine} THEN NULL ELSE "LockedUntil" END, """);
+        }
+        if (windows.Count > 0)
+        {
+            // A window gets its event back only while it is the window that was spent.
+            var spent = string.Join(" OR ", windows.Select(w => $"""("Key" = {sql.Placeholder(w.Key)} AND "WindowStart" = {sql.Placeholder(w.WindowStart)})"""));
+            sql.Append($""" "WindowCount" = CASE WHEN "WindowCount" > 0 AND ({spent}) THEN "WindowCount" - 1 ELSE "WindowCount" END, """);
+        }
+        sql.Append(""" "UpdatedAt" = """).Param(now).Append(""" WHERE "Key" IN (""");
+        sql.Append(string.Join(", ", windows.Select(w => w.Key).Append(accountKey).OfType<string>().Order(StringComparer.Ordinal).Select(k => sql.Placeholder(k))));
+        sql.Append(")");
+        await db.Database.ExecuteSqlRawAsync(sql.Text, sql.Args, ct);
     }
 
     /// <summary>Counts one event in the current fixed window, or starts a new window with it.</summary>
