@@ -30,6 +30,9 @@ public static class InfrastructureExtensions
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<MasterKey>()));
         builder.Services.TryAddSingleton<ServerKeys>();
         builder.Services.AddScoped<UserKeyring>();
+        builder.Services.AddScoped<KeyStoreSecrets>();
+        builder.Services.AddScoped<KeyStoreSetup>();
+        builder.Services.AddScoped<KeysFolderImport>();
         builder.Services.AddLatchkeyPersistence(options);
         builder.Services.AddHttpContextAccessor();
 

@@ -15,7 +15,10 @@ public static class AuditEndpoints
         services.AddScoped<AuditTrail>();
         services.AddSingleton<AuditChain>();
         services.AddSingleton<AuditCheckpoints>();
+        services.AddOptions<AuditOptions>().BindConfiguration(AuditOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddHostedService<AuditBackfill>();
+        services.AddHostedService<AuditCheckpointWriter>();
+        services.AddHostedService<AuditCheckpointJob>();
         return services;
     }
 
@@ -28,7 +31,7 @@ public static class AuditEndpoints
             .WithSummary("Walk the app's audit hash chain and compare it with the signed checkpoint")
             .WithDescription("valid false names the first break: brokenAt (a seq) and reason: missing (a deleted record), link, " +
                 "hash (an edited record), truncated (newest records cut off), head, checkpoint, checkpoint_signature, unchained.");
-        admin.MapGet("/audit/checkpoint-key", CheckpointKey).RequireAdminPermission(AdminPermissions.Platform)
+        admin.MapGet("/audit/checkpoint-key", CheckpointKeyAsync).RequireAdminPermission(AdminPermissions.Platform)
             .WithSummary("The public key that signs audit checkpoints (super admin), to check them outside Latchkey");
         return admin;
     }
@@ -50,9 +53,9 @@ public static class AuditEndpoints
     internal static async Task<Ok<AuditVerification>> VerifyAsync(AdminCaller admin, string appId, AuditTrail trail, CancellationToken ct) =>
         TypedResults.Ok(await trail.VerifyAsync(appId, ct));
 
-    internal static Ok<CheckpointKeyView> CheckpointKey(AdminCaller admin, AuditCheckpoints checkpoints)
+    internal static async Task<Ok<CheckpointKeyView>> CheckpointKeyAsync(AdminCaller admin, AuditCheckpoints checkpoints, CancellationToken ct)
     {
-        var key = checkpoints.SigningKey;
+        var key = await checkpoints.SigningKeyAsync(ct);
         return TypedResults.Ok(new CheckpointKeyView(key.KeyId, AuditSigningKey.Algorithm, key.PublicKeyPem, key.PublicJwk, AuditCheckpoints.PayloadFormat));
     }
 }

@@ -18,7 +18,7 @@ public sealed record AuditEntry(long Id, long Seq, DateTime At, string Action, G
 /// <summary>The head row: the newest link as the database says.</summary>
 public sealed record AuditHeadView(long Seq, string? Hash);
 
-/// <summary>The signed checkpoint outside the database, when there is one.</summary>
+/// <summary>The signed checkpoint in the key store, when there is one.</summary>
 public sealed record AuditCheckpointView(long Seq, DateTime At, bool SignatureValid);
 
 /// <summary>
@@ -49,7 +49,7 @@ public static class AuditBreaks
     public const string Head = "head";
     /// <summary>The checkpoint's hash differs from the record at its seq: the chain was rewritten since.</summary>
     public const string Checkpoint = "checkpoint";
-    /// <summary>The checkpoint on file is not signed by the audit signing key: it was edited.</summary>
+    /// <summary>The stored checkpoint is not signed by the audit signing key: it was edited.</summary>
     public const string CheckpointSignature = "checkpoint_signature";
     /// <summary>A record outside the chain (no seq) appeared after the chain was set up.</summary>
     public const string Unchained = "unchained";
@@ -87,14 +87,17 @@ public sealed class AuditTrail(LatchkeyDbContext db, AuditChain chain, AuditChec
 
     /// <summary>
     /// Walks the chain in seq order, in batches: seq continuity, each PrevHash link, each hash
-    /// (recomputed under the chain key); then the head row and the signed checkpoint outside the
-    /// database, which catch the newest records cut off together with a head rolled back to match.
+    /// (recomputed under the chain key); then the head row and the signed checkpoint in the key
+    /// store, which catch the newest records cut off together with a head rolled back to match.
     /// </summary>
     public async Task<AuditVerification> VerifyAsync(string appId, CancellationToken ct)
     {
+        // Note: this node's own commits are checkpointed first, so its answer is as strong as
+        // it can be; other nodes' are in the key store within moments of their commits.
+        await checkpoints.FlushAsync(appId, ct);
         // Note: checkpoint and head are read before the walk: every record they name was committed
         // before it starts, so appends during the walk cannot look like a cut.
-        var checkpoint = checkpoints.Read(appId);
+        var checkpoint = await checkpoints.ReadAsync(appId, ct);
         var head = await db.AuditHeads.AsNoTracking().FirstOrDefaultAsync(h => h.AppId == appId, ct);
         var headView = new AuditHeadView(head?.Seq ?? 0, head is null ? null : Convert.ToHexStringLower(head.Hash));
         var checkpointView = checkpoint is null ? null : new AuditCheckpointView(checkpoint.Seq, checkpoint.At, checkpoint.SignatureValid);

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Latchkey.Server.Features.Apps;
 using Latchkey.Server.Features.Users;
 using Latchkey.Server.Infrastructure.Crypto;
+using Latchkey.Server.Infrastructure.KeyStore;
 using Latchkey.Server.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -9,8 +10,8 @@ using Microsoft.Extensions.Options;
 namespace Latchkey.Server.Features.Setup;
 
 /// <summary>
-/// First-start work, after migrations: check the master key against the database, create the
-/// console app, and create the first super admin from the environment or print a setup link.
+/// First-start work, after migrations: check the master key against the database, prepare the
+/// key store (<see cref="KeyStoreSetup"/>), create the console app, and create the first super admin from the environment or print a setup link.
 /// Safe when several nodes start at once.
 /// </summary>
 public sealed class Bootstrap(
@@ -18,6 +19,7 @@ public sealed class Bootstrap(
     AppService apps,
     UserAccounts accounts,
     ServerKeys serverKeys,
+    KeyStoreSetup keyStore,
     IOptions<LatchkeyOptions> options,
     TimeProvider clock,
     ILogger<Bootstrap> logger)
@@ -27,6 +29,7 @@ public sealed class Bootstrap(
     public async Task RunAsync(CancellationToken ct)
     {
         await CheckMasterKeyAsync(ct);
+        await keyStore.RunAsync(ct);
         await apps.EnsureConsoleAsync(ct);
         if (await db.Users.AnyAsync(u => u.AppId == App.ConsoleId && u.Role == Roles.SuperAdmin, ct))
         {
