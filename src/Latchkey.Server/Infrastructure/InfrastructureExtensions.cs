@@ -20,6 +20,7 @@ public static class InfrastructureExtensions
         builder.Services.AddOptions<LatchkeyOptions>().Bind(section)
             .Validate(o => !string.IsNullOrWhiteSpace(o.Database), "LATCHKEY_DATABASE must not be empty.")
             .Validate(o => o.PublicUrl is null || Uri.TryCreate(o.PublicUrl, UriKind.Absolute, out _), "LATCHKEY_PUBLIC_URL must be an absolute URL.")
+            .Validate(o => string.IsNullOrWhiteSpace(o.MasterKey) || MasterKey.IsValid(o.MasterKey), MasterKey.FormatError(MasterKey.EnvironmentName))
             .ValidateOnStart();
         var options = section.Get<LatchkeyOptions>() ?? new LatchkeyOptions();
 

@@ -4,6 +4,7 @@ using Latchkey.Server.Features.Users;
 using Latchkey.Server.Infrastructure.Crypto;
 using Latchkey.Server.Infrastructure.KeyStore;
 using Latchkey.Server.Infrastructure.Persistence;
+using Latchkey.Server.Infrastructure.Problems;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -46,8 +47,15 @@ public sealed class Bootstrap(
             }
             if (await accounts.FindByEmailAsync(console, normalised, ct) is null)
             {
-                await accounts.CreateWithPasswordAsync(console, normalised, password, Roles.SuperAdmin, metadata: null, ct);
-                logger.LogInformation("Created the first super admin {Email} from LATCHKEY_ADMIN_EMAIL.", normalised);
+                try
+                {
+                    await accounts.CreateWithPasswordAsync(console, normalised, password, Roles.SuperAdmin, metadata: null, ct);
+                    logger.LogInformation("Created the first super admin {Email} from LATCHKEY_ADMIN_EMAIL.", normalised);
+                }
+                catch (ProblemException taken) when (taken.Code == "email_taken")
+                {
+                    // Another node starting at once created them: the unique email index decided.
+                }
             }
             return;
         }
@@ -87,7 +95,7 @@ public sealed class Bootstrap(
         if (!CryptographicOperations.FixedTimeEquals(state.MasterKeyFingerprint, fingerprint))
         {
             throw new InvalidOperationException(
-                "The master key in LATCHKEY_KEYS_DIR (or LATCHKEY_MASTER_KEY) is not the one this database was created with. " +
+                "The master key in LATCHKEY_KEYS_DIR/master.key (or LATCHKEY_MASTER_KEY) is not the one this database was created with. " +
                 "Refusing to start: data written now could not be read with the right key, and stored data cannot be read with this one.");
         }
     }
