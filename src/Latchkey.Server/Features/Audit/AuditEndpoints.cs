@@ -1,6 +1,8 @@
+using System.Net;
 using System.Text.Json.Nodes;
 using Latchkey.Server.Features.Auth;
 using Latchkey.Server.Features.CustomRoles;
+using Latchkey.Server.Infrastructure.Http;
 using Latchkey.Server.Infrastructure.Problems;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -26,7 +28,8 @@ public static class AuditEndpoints
     {
         admin.MapGet("/apps/{appId}/audit", ListAsync).RequireAdminPermission(AdminPermissions.AuditRead)
             .WithSummary("The app's audit trail, newest first")
-            .WithDescription("?limit= (default 50, at most 500), ?before=<seq> for the next page, filters ?action=, ?targetUserId=, ?actorUserId=.");
+            .WithDescription("?limit= (default 50, at most 500), ?before=<seq> for the next page, filters ?action=, ?targetUserId=, ?actorUserId=, " +
+                "?address=<IP> (the records whose source is that address's pseudonym; sources are never stored in clear).");
         admin.MapGet("/apps/{appId}/audit/verify", VerifyAsync).RequireAdminPermission(AdminPermissions.AuditRead)
             .WithSummary("Walk the app's audit hash chain and compare it with the signed checkpoint")
             .WithDescription("valid false names the first break: brokenAt (a seq) and reason: missing (a deleted record), link, " +
@@ -40,15 +43,22 @@ public static class AuditEndpoints
     public sealed record CheckpointKeyView(string KeyId, string Algorithm, string PublicKeyPem, JsonObject Jwk, string SignedPayload);
 
     internal static async Task<Ok<IReadOnlyList<AuditEntry>>> ListAsync(
-        AdminCaller admin, string appId, int? limit, long? before, string? action, Guid? targetUserId, Guid? actorUserId,
+        AdminCaller admin, string appId, int? limit, long? before, string? action, Guid? targetUserId, Guid? actorUserId, string? address,
         AuditTrail trail, CancellationToken ct)
     {
         if (limit is < 1 or > AuditQuery.MaxLimit)
         {
             throw Problems.InvalidField("limit", $"limit must be 1 to {AuditQuery.MaxLimit}.");
         }
-        return TypedResults.Ok(await trail.ListAsync(appId, new AuditQuery(limit, before, action, targetUserId, actorUserId), ct));
+        var client = ParseAddress(address);
+        return TypedResults.Ok(await trail.ListAsync(appId, new AuditQuery(limit, before, action, targetUserId, actorUserId, client), ct));
     }
+
+    /// <summary>An <c>address</c> filter: an IPv4 or IPv6 address, or nothing.</summary>
+    internal static IPAddress? ParseAddress(string? address) =>
+        string.IsNullOrWhiteSpace(address) ? null
+        : IpRange.TryParseAddress(address.Trim(), out var parsed) ? parsed
+        : throw Problems.InvalidField("address", "address must be an IPv4 or IPv6 address.");
 
     internal static async Task<Ok<AuditVerification>> VerifyAsync(AdminCaller admin, string appId, AuditTrail trail, CancellationToken ct) =>
         TypedResults.Ok(await trail.VerifyAsync(appId, ct));

@@ -1,17 +1,23 @@
+using System.Net;
 using System.Text.Json.Serialization;
+using Latchkey.Server.Infrastructure.Crypto;
 using Latchkey.Server.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
 
 namespace Latchkey.Server.Features.Audit;
 
-/// <summary>Filters of the trail: newest first, <see cref="Before"/> a seq for the next page.</summary>
-public sealed record AuditQuery(int? Limit = null, long? Before = null, string? Action = null, Guid? TargetUserId = null, Guid? ActorUserId = null)
+/// <summary>
+/// Filters of the trail: newest first, <see cref="Before"/> a seq for the next page,
+/// <see cref="Address"/> the records whose source is that client address's pseudonym.
+/// </summary>
+public sealed record AuditQuery(int? Limit = null, long? Before = null, string? Action = null, Guid? TargetUserId = null, Guid? ActorUserId = null,
+    IPAddress? Address = null)
 {
     public const int DefaultLimit = 50;
     public const int MaxLimit = 500;
 }
 
-/// <summary>One record of the trail as the admin API and the console show it.</summary>
+/// <summary>One record of the trail as the admin API and the console show it; <see cref="Source"/> is the client address's pseudonym.</summary>
 public sealed record AuditEntry(long Id, long Seq, DateTime At, string Action, Guid? ActorUserId, string ActorAppId, Guid? TargetUserId,
     string? Detail, string? Source);
 
@@ -56,7 +62,7 @@ public static class AuditBreaks
 }
 
 /// <summary>Reads an app's audit trail and verifies its chain; used by the admin API and the console.</summary>
-public sealed class AuditTrail(LatchkeyDbContext db, AuditChain chain, AuditCheckpoints checkpoints)
+public sealed class AuditTrail(LatchkeyDbContext db, AuditChain chain, AuditCheckpoints checkpoints, ServerKeys keys)
 {
     private const int Batch = 1000;
 
@@ -78,6 +84,11 @@ public sealed class AuditTrail(LatchkeyDbContext db, AuditChain chain, AuditChec
         if (query.ActorUserId is { } actor)
         {
             records = records.Where(r => r.ActorUserId == actor);
+        }
+        if (query.Address is { } address)
+        {
+            var source = keys.AddressPseudonym(appId, address);
+            records = records.Where(r => r.Source == source);
         }
         var limit = Math.Clamp(query.Limit ?? AuditQuery.DefaultLimit, 1, AuditQuery.MaxLimit);
         return await records.OrderByDescending(r => r.Seq).Take(limit)
