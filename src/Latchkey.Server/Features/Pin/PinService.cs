@@ -141,7 +141,7 @@ public sealed class PinService(
         var failures = await db.Sessions.AsNoTracking().Where(s => s.Id == sessionId).Select(s => s.PinFailures).FirstAsync(ct);
         var left = Math.Max(0, max - failures);
         logger.LogWarning("Wrong PIN for session {SessionId} of user {UserId} in app {AppId} from {Source}: {AttemptsLeft} attempts left",
-            sessionId, user.Id, app.Id, audit.Source, left);
+            sessionId, user.Id, app.Id, audit.SourceIn(app.Id), left);
         audit.RecordSelf(app.Id, user.Id, FailedAction, $"session {sessionId}; {left} attempts left");
         await db.SaveChangesAsync(ct);
         if (left == 0)
@@ -225,7 +225,7 @@ public sealed class PinService(
             return;
         }
         logger.LogWarning("Session {SessionId} of user {UserId} in app {AppId} locked after too many wrong PINs (last from {Source})",
-            sessionId, user.Id, app.Id, audit.Source);
+            sessionId, user.Id, app.Id, audit.SourceIn(app.Id));
         audit.RecordSelf(app.Id, user.Id, LockedAction, $"session {sessionId}");
         await db.SaveChangesAsync(ct);
     }
