@@ -5,26 +5,47 @@ using Npgsql;
 
 namespace Latchkey.Bench;
 
-/// <summary>
-/// A copy of the server's database after its run, for the raw-write limit: the real
-/// refresh_tokens table with its indexes, foreign key and rows, on the same engine and settings,
-/// with no server in the way. Values are bound the way EF Core stores them on that engine.
-/// </summary>
-public sealed record ScratchDatabase(Func<DbConnection> Connect, Func<Guid, object> GuidValue, Func<DateTime, object> TimeValue);
-
 /// <summary>A fresh database for one server run, on one engine; it removes what it created.</summary>
 public abstract class BenchDatabase : IAsyncDisposable
 {
     protected BenchDatabase(string workDir) => WorkDir = Directory.CreateDirectory(workDir).FullName;
 
     public abstract string Name { get; }
+    /// <summary>CEILING_DB_KIND: sqlite or postgres.</summary>
+    public abstract string Kind { get; }
     /// <summary>Where the server of this run keeps its keys and log.</summary>
     public string WorkDir { get; }
     /// <summary>LATCHKEY_DATABASE for the server.</summary>
     public abstract string ServerConnectionString { get; }
 
-    /// <summary>Copies the server's database once the server has stopped.</summary>
-    public abstract Task<ScratchDatabase> CloneAsync(CancellationToken ct);
+    /// <summary>
+    /// Copies the server's database once the server has stopped, for the ceiling app's raw write:
+    /// the real refresh_tokens table with its indexes, foreign key and rows, on the same engine
+    /// with the server's connection settings. Answers the copy's connection string.
+    /// </summary>
+    public abstract Task<string> CloneAsync(CancellationToken ct);
+
+    public abstract DbConnection Connect(string connectionString);
+
+    /// <summary>
+    /// The Argon2id cost the server really used (m= and t= of a stored hash in the copy), so the
+    /// hash ceiling follows the server's configuration; null when no password hash is stored.
+    /// </summary>
+    public async Task<(int MemoryKiB, int Iterations)?> HashCostAsync(string connectionString, CancellationToken ct)
+    {
+        await using var connection = Connect(connectionString);
+        await connection.OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """SELECT "PasswordHash" FROM users WHERE "PasswordHash" LIKE '$argon2id$%' LIMIT 1""";
+        if (await command.ExecuteScalarAsync(ct) is not string hash)
+        {
+            return null;
+        }
+        var match = System.Text.RegularExpressions.Regex.Match(hash, @"\$m=(\d+),t=(\d+),");
+        return match.Success
+            ? (int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture), int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture))
+            : null;
+    }
 
     /// <summary>The durability settings in force, for the report: they decide what a commit costs.</summary>
     public abstract Task<string> DescribeAsync(CancellationToken ct);
@@ -38,9 +59,12 @@ public sealed class SqliteBenchDatabase(string workDir) : BenchDatabase(workDir)
     private string ScratchFile => Path.Combine(WorkDir, "scratch.db");
 
     public override string Name => "SQLite";
+    public override string Kind => "sqlite";
     public override string ServerConnectionString => $"Data Source={DbFile}";
 
-    public override async Task<ScratchDatabase> CloneAsync(CancellationToken ct)
+    public override DbConnection Connect(string connectionString) => new SqliteConnection(connectionString);
+
+    public override async Task<string> CloneAsync(CancellationToken ct)
     {
         await using (var source = new SqliteConnection($"Data Source={DbFile};Pooling=False"))
         {
@@ -67,11 +91,7 @@ public sealed class SqliteBenchDatabase(string workDir) : BenchDatabase(workDir)
             wal.CommandText = "PRAGMA journal_mode=WAL;";
             await wal.ExecuteNonQueryAsync(ct);
         }
-        // EF Core stores Guids as upper-case text and DateTimes as ISO-like text on SQLite.
-        return new ScratchDatabase(
-            () => new SqliteConnection(connectionString),
-            g => g.ToString().ToUpperInvariant(),
-            t => t.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture));
+        return connectionString;
     }
 
     public override async Task<string> DescribeAsync(CancellationToken ct)
@@ -107,12 +127,15 @@ public sealed class PostgresBenchDatabase : BenchDatabase
     }
 
     public override string Name => "PostgreSQL";
+    public override string Kind => "postgres";
     private string ScratchName => _name + "_scratch";
 
     // The server picks PostgreSQL only for a connection string that starts with Host=.
     public override string ServerConnectionString => WithDatabase(_name, pooling: null);
 
-    public override async Task<ScratchDatabase> CloneAsync(CancellationToken ct)
+    public override DbConnection Connect(string connectionString) => new NpgsqlConnection(connectionString);
+
+    public override async Task<string> CloneAsync(CancellationToken ct)
     {
         // A template copy fails while anyone is still connected to the source; the server has
         // just exited, but its backends may take a moment to go.
@@ -130,8 +153,8 @@ public sealed class PostgresBenchDatabase : BenchDatabase
                 await Task.Delay(250, ct);
             }
         }
-        var connectionString = WithDatabase(ScratchName, pooling: true);
-        return new ScratchDatabase(() => new NpgsqlConnection(connectionString), g => g, t => t);
+        // The server's connection settings (PersistenceExtensions.PreparePostgres): auto-prepared statements.
+        return new NpgsqlConnectionStringBuilder(WithDatabase(ScratchName, pooling: true)) { MaxAutoPrepare = 64 }.ToString();
     }
 
     public override async Task<string> DescribeAsync(CancellationToken ct)

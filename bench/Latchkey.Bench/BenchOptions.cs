@@ -7,14 +7,24 @@ public sealed record BenchOptions
 {
     public const string PostgresVariable = "LATCHKEY_BENCH_POSTGRES";
 
-    public double Seconds { get; init; } = 8;
-    public double WarmupSeconds { get; init; } = 1.5;
-    /// <summary>Workers for sign-up and login: twice the cores, enough to keep the server's hashing slots busy.</summary>
-    public int HashWorkers { get; init; } = 2 * Environment.ProcessorCount;
-    /// <summary>Workers for refresh, JWKS and the raw database writes.</summary>
+    public bool Quick { get; init; }
+    public double Seconds { get; init; } = 10;
+    public double WarmupSeconds { get; init; } = 2;
+    /// <summary>The mixed load after which RSS is read (issue 12: 60 s).</summary>
+    public double MixedSeconds { get; init; } = 60;
+    /// <summary>wrk threads for the single-operation phases: one per core, so wrk is never the bottleneck.</summary>
+    public int WrkThreads { get; init; } = Math.Max(1, Environment.ProcessorCount);
+    /// <summary>Connections for the GETs (JWKS, discovery, /me and their ceiling).</summary>
+    public int GetConnections { get; init; } = 64;
+    /// <summary>Connections for refresh and its ceiling; each carries its own refresh chain.</summary>
+    public int RefreshConnections { get; init; } = 32;
+    /// <summary>Connections for sign-up, login and the hash ceiling: twice the cores keeps every hashing slot busy.</summary>
+    public int HashConnections { get; init; } = 2 * Environment.ProcessorCount;
+    /// <summary>Workers for the C# phases (code sign-in).</summary>
     public int IoWorkers { get; init; } = 16;
     public IReadOnlyList<string> Databases { get; init; } = ["sqlite", "postgres"];
-    public string ServerDll { get; init; } = DefaultServerDll();
+    public string ServerDll { get; init; } = BuiltDll("src", "Latchkey.Server");
+    public string CeilingDll { get; init; } = BuiltDll("bench", "Latchkey.Ceiling");
     /// <summary>An Npgsql connection string to an existing server; the benchmark creates its own databases there.</summary>
     public string? PostgresAdmin { get; init; } = Environment.GetEnvironmentVariable(PostgresVariable) is { Length: > 0 } pg ? pg : null;
 
@@ -22,16 +32,24 @@ public sealed record BenchOptions
     public Timing Timing => new(TimeSpan.FromSeconds(WarmupSeconds), TimeSpan.FromSeconds(Seconds), MaxOpsPerWorker: 2_000_000);
 
     public const string Usage = """
-        Latchkey.Bench: throughput and latency of a Latchkey server on SQLite and PostgreSQL.
-        Run it through bench/run.sh, which builds everything and provides PostgreSQL.
+        Latchkey.Bench: a Latchkey server on SQLite and PostgreSQL beside ceilings measured in the same
+        run (a minimal ASP.NET Core app doing only the unavoidable work), with issue 12's targets.
+        Run it through bench/run.sh, which builds everything and provides PostgreSQL and wrk.
 
         Options:
-          --seconds N        measured seconds per operation (default 8)
-          --warmup N         warm-up seconds before each measurement, not counted (default 1.5)
-          --hash-workers N   concurrent workers for sign-up and login (default 2 x cores)
-          --io-workers N     concurrent workers for refresh, JWKS and raw writes (default 16)
-          --databases LIST   sqlite,postgres (default both)
-          --server-dll PATH  the built server (default src/Latchkey.Server/bin/Release/net10.0/Latchkey.Server.dll)
+          --quick                 about 3 minutes: 4 s per phase after 1 s warm-up, 10 s of mixed load,
+                                  no code sign-in, link wake-up or raw Argon2id rows
+          --seconds N             measured seconds per phase (default 10)
+          --warmup N              warm-up seconds before each phase, not counted (default 2)
+          --mixed-seconds N       mixed load before RSS is read (default 60)
+          --wrk-threads N         wrk threads per phase (default: one per core)
+          --get-connections N     connections for JWKS, discovery and /me (default 64)
+          --refresh-connections N connections for refresh (default 32)
+          --hash-connections N    connections for sign-up and login (default 2 x cores)
+          --io-workers N          workers for the C# code sign-in phase (default 16)
+          --databases LIST        sqlite,postgres (default both)
+          --server-dll PATH       the built server (default src/Latchkey.Server/bin/Release/net10.0/Latchkey.Server.dll)
+          --ceiling-dll PATH      the built ceiling app (default bench/Latchkey.Ceiling/bin/Release/net10.0/Latchkey.Ceiling.dll)
 
         Environment:
           LATCHKEY_BENCH_POSTGRES  Npgsql connection string of a PostgreSQL server to use (required for postgres)
@@ -48,12 +66,19 @@ public sealed record BenchOptions
                 string Next() => i + 1 < args.Length ? args[++i] : throw new FormatException($"{args[i]} needs a value");
                 options = args[i] switch
                 {
-                    "--seconds" => options with { Seconds = Number(Next(), 0.5, 600) },
+                    // Later options still override these, e.g. --quick --seconds 6.
+                    "--quick" => options with { Quick = true, Seconds = 4, WarmupSeconds = 1, MixedSeconds = 10 },
+                    "--seconds" => options with { Seconds = Number(Next(), 1, 600) },
                     "--warmup" => options with { WarmupSeconds = Number(Next(), 0, 60) },
-                    "--hash-workers" => options with { HashWorkers = (int)Number(Next(), 1, 1024) },
+                    "--mixed-seconds" => options with { MixedSeconds = Number(Next(), 2, 600) },
+                    "--wrk-threads" => options with { WrkThreads = (int)Number(Next(), 1, 64) },
+                    "--get-connections" => options with { GetConnections = (int)Number(Next(), 1, 10_000) },
+                    "--refresh-connections" => options with { RefreshConnections = (int)Number(Next(), 1, 1000) },
+                    "--hash-connections" => options with { HashConnections = (int)Number(Next(), 1, 1000) },
                     "--io-workers" => options with { IoWorkers = (int)Number(Next(), 1, 1024) },
                     "--databases" => options with { Databases = DatabaseList(Next()) },
                     "--server-dll" => options with { ServerDll = Path.GetFullPath(Next()) },
+                    "--ceiling-dll" => options with { CeilingDll = Path.GetFullPath(Next()) },
                     "-h" or "--help" => throw new FormatException(""),
                     var other => throw new FormatException($"unknown argument {other}"),
                 };
@@ -71,6 +96,9 @@ public sealed record BenchOptions
         return options;
     }
 
+    /// <summary>wrk needs at least one connection per thread.</summary>
+    public int ThreadsFor(int connections) => Math.Min(WrkThreads, connections);
+
     private static double Number(string text, double min, double max) =>
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
             ? value
@@ -84,16 +112,16 @@ public sealed record BenchOptions
             : throw new FormatException($"'{text}': databases are sqlite and/or postgres");
     }
 
-    /// <summary>The server built in Release next to this repository's bench folder.</summary>
-    private static string DefaultServerDll()
+    /// <summary>A project built in Release in this repository (found by walking up to Latchkey.slnx).</summary>
+    private static string BuiltDll(string folder, string project)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             if (File.Exists(Path.Combine(dir.FullName, "Latchkey.slnx")))
             {
-                return Path.Combine(dir.FullName, "src", "Latchkey.Server", "bin", "Release", "net10.0", "Latchkey.Server.dll");
+                return Path.Combine(dir.FullName, folder, project, "bin", "Release", "net10.0", project + ".dll");
             }
         }
-        return Path.GetFullPath("src/Latchkey.Server/bin/Release/net10.0/Latchkey.Server.dll");
+        return Path.GetFullPath($"{folder}/{project}/bin/Release/net10.0/{project}.dll");
     }
 }

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -12,7 +13,7 @@ public sealed class LatchkeyApi : IDisposable
     public const string AppId = "bench";
     private readonly HttpClient _http;
 
-    public LatchkeyApi(Uri baseAddress)
+    public LatchkeyApi(Uri baseAddress, TimeSpan? timeout = null)
     {
         var handler = new SocketsHttpHandler
         {
@@ -23,7 +24,63 @@ public sealed class LatchkeyApi : IDisposable
             UseProxy = false,
             UseCookies = false,
         };
-        _http = new HttpClient(handler) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        _http = new HttpClient(handler) { BaseAddress = baseAddress, Timeout = timeout ?? TimeSpan.FromSeconds(30) };
+    }
+
+    public static string JwksPath => $"v1/apps/{AppId}/.well-known/jwks.json";
+    public static string DiscoveryPath => $"v1/apps/{AppId}/.well-known/openid-configuration";
+    public static string MePath => $"v1/apps/{AppId}/me";
+    public static string SignUpPath => $"v1/apps/{AppId}/signup";
+    public static string LoginPath => $"v1/apps/{AppId}/login";
+    public static string RefreshPath => $"v1/apps/{AppId}/token";
+
+    /// <summary>A document as the server serves it: the bytes and the headers a cache would keep.</summary>
+    public sealed record Document(int Status, byte[] Body, string? ContentType, string? CacheControl, string? ETag);
+
+    public async Task<Document> GetDocumentAsync(string path, CancellationToken ct, string? ifNoneMatch = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (ifNoneMatch is not null)
+        {
+            request.Headers.TryAddWithoutValidation("If-None-Match", ifNoneMatch);
+        }
+        using var response = await _http.SendAsync(request, ct);
+        return new Document((int)response.StatusCode, await response.Content.ReadAsByteArrayAsync(ct),
+            response.Content.Headers.ContentType?.ToString(), response.Headers.CacheControl?.ToString(), response.Headers.ETag?.ToString());
+    }
+
+    /// <summary>A GET whose whole body is read, as a client does; only the status is judged.</summary>
+    public async ValueTask<Outcome> GetAsync(string path, CancellationToken ct)
+    {
+        using var response = await _http.GetAsync(path, ct);
+        return response.IsSuccessStatusCode ? Outcome.Success : Outcome.Failed(await ErrorLabelAsync(response, ct));
+    }
+
+    /// <summary>
+    /// A login for the overload test: "ok", or the status and problem code; a 429 without a
+    /// Retry-After header is labelled so, since the target asks for one on every refusal.
+    /// </summary>
+    public async ValueTask<Outcome> LoginStatusAsync(BenchUser user, CancellationToken ct)
+    {
+        using var response = await _http.PostAsJsonAsync(LoginPath, new { handle = user.Email, password = user.Password }, ct);
+        if (response.IsSuccessStatusCode)
+        {
+            await response.Content.LoadIntoBufferAsync(ct);
+            return Outcome.Success;
+        }
+        var label = await ErrorLabelAsync(response, ct);
+        return Outcome.Failed(response.StatusCode == HttpStatusCode.TooManyRequests && response.Headers.RetryAfter is null
+            ? label + " without Retry-After"
+            : label);
+    }
+
+    /// <summary>A fresh access token of <paramref name="user"/>, for GET /me.</summary>
+    public async Task<string> AccessTokenAsync(BenchUser user, CancellationToken ct)
+    {
+        using var login = await _http.PostAsJsonAsync(LoginPath, new { handle = user.Email, password = user.Password }, ct);
+        await EnsureAsync(login, "login for an access token", ct);
+        return (await login.Content.ReadFromJsonAsync<TokenAnswer>(ct))?.AccessToken
+            ?? throw new InvalidOperationException("login answered no access_token");
     }
 
     /// <summary>Signs the bootstrap super admin in and creates the app the load runs against.</summary>

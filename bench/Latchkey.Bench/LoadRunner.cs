@@ -24,7 +24,8 @@ public sealed record PhaseResult(
     double P50Ms,
     double P99Ms,
     IReadOnlyDictionary<string, long> Errors,
-    CpuUse? Cpu)
+    CpuUse? Cpu,
+    string? Load = null)
 {
     public double OpsPerSecond => Window > TimeSpan.Zero ? Succeeded / Window.TotalSeconds : 0;
     public long ErrorCount => Errors.Values.Sum();
@@ -73,7 +74,7 @@ public static class LoadRunner
             errors[label] = errors.GetValueOrDefault(label) + count;
         }
         return new PhaseResult(name, workers, timing.Measure, latencies.Length,
-            Percentile(latencies, 0.50), Percentile(latencies, 0.99), errors, cpuUse);
+            Percentile(latencies, 0.50), Percentile(latencies, 0.99), errors, cpuUse, $"bench {workers} workers");
     }
 
     /// <summary>CPU shares over the measured window only, beside the load.</summary>

@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace Latchkey.Bench;
 
-/// <summary>Shares of all cores over a window: the whole machine, the benchmark itself and the server.</summary>
+/// <summary>Shares of all cores over a window: the whole machine, the load generator (wrk and the benchmark) and the server.</summary>
 public sealed record CpuUse(double Machine, double Bench, double? Server)
 {
     /// <summary>Everything else: PostgreSQL, and anything running beside the benchmark.</summary>
@@ -27,14 +27,31 @@ public static class Machine
     /// <summary>A reading to compare with a later one.</summary>
     public readonly record struct Sample(long Idle, long Total, TimeSpan Bench, TimeSpan? Server, long At);
 
-    public static Sample? Take(Func<TimeSpan?>? serverCpu)
+    /// <param name="serverCpu">The server's CPU time so far, when a server is under test.</param>
+    /// <param name="generatorCpu">A load generator's CPU time so far (wrk), counted with the benchmark's own.</param>
+    public static Sample? Take(Func<TimeSpan?>? serverCpu, Func<TimeSpan?>? generatorCpu = null)
     {
         if (ReadStat() is not { } stat)
         {
             return null;
         }
         using var self = Process.GetCurrentProcess();
-        return new Sample(stat.Idle, stat.Total, self.TotalProcessorTime, serverCpu?.Invoke(), Stopwatch.GetTimestamp());
+        var load = self.TotalProcessorTime + (generatorCpu?.Invoke() ?? TimeSpan.Zero);
+        return new Sample(stat.Idle, stat.Total, load, serverCpu?.Invoke(), Stopwatch.GetTimestamp());
+    }
+
+    /// <summary>The load averages, as `uptime` prints them, so a noisy run shows in the report.</summary>
+    public static string LoadAverage()
+    {
+        try
+        {
+            var fields = File.ReadAllText("/proc/loadavg").Split(' ');
+            return $"load average {fields[0]}, {fields[1]}, {fields[2]} (1, 5, 15 min) at {DateTime.Now:HH:mm:ss}";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or IndexOutOfRangeException)
+        {
+            return "load average unknown";
+        }
     }
 
     public static CpuUse? Between(Sample? start, Sample? end)

@@ -11,7 +11,10 @@ public sealed class LatchkeyOptions
     public string? KeyStoreDatabase { get; set; }
     public string KeysDir { get; set; } = "data/keys";
     public string? MasterKey { get; set; }
-    /// <summary>Where the signed audit checkpoints are written; <c>{KeysDir}/audit-checkpoints</c> when empty.</summary>
+    /// <summary>
+    /// Where versions before the key store wrote signed audit checkpoints (<c>{KeysDir}/audit-checkpoints</c>
+    /// when empty); read once at start to move them into the key store.
+    /// </summary>
     public string? AuditCheckpointsDir { get; set; }
     public string? PublicUrl { get; set; }
     public string? AdminEmail { get; set; }

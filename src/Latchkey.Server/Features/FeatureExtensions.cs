@@ -39,12 +39,15 @@ public static class FeatureExtensions
         services.AddSingleton<PasswordHasher>();
         services.AddSingleton<PasswordPolicy>();
         services.AddSingleton<SigningKeyCache>();
+        services.AddSingleton<JwksDocuments>();
+        services.AddSingleton<AppCache>();
         services.AddScoped<SigningKeys>();
         services.AddScoped<Issuers>();
         services.AddScoped<AccessTokenValidator>();
         services.AddScoped<AccessTokens>();
         services.AddScoped<AppService>();
         services.AddScoped<UserAccounts>();
+        services.AddHostedService<EmailSkeletonBackfill>();
         services.AddScoped<UserProfiles>();
         services.AddSessions();
         services.AddScoped<Bootstrap>();
@@ -83,7 +86,8 @@ public static class FeatureExtensions
         appScoped.ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         appScoped.RequireAllowedNetwork().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status429TooManyRequests);
         appScoped.MapConfigEndpoints().MapDiscoveryEndpoints().MapSignUpEndpoints().MapLoginEndpoints().MapCodeLoginEndpoints()
-            .MapAnonymousEndpoints().MapUsernameEndpoints().MapInvitationEndpoints().MapPasswordRecoveryEndpoints().MapTokenEndpoints();
+            .MapAnonymousEndpoints().MapUsernameEndpoints().MapInvitationEndpoints().MapPasswordRecoveryEndpoints().MapTokenEndpoints()
+            .MapAppMetadataEndpoints();
         appScoped.MapMfaLoginEndpoints();
         appScoped.MapPasskeyLoginEndpoints();
         appScoped.MapIntrospectionEndpoints();

@@ -20,6 +20,7 @@ public static class InfrastructureExtensions
         builder.Services.AddOptions<LatchkeyOptions>().Bind(section)
             .Validate(o => !string.IsNullOrWhiteSpace(o.Database), "LATCHKEY_DATABASE must not be empty.")
             .Validate(o => o.PublicUrl is null || Uri.TryCreate(o.PublicUrl, UriKind.Absolute, out _), "LATCHKEY_PUBLIC_URL must be an absolute URL.")
+            .Validate(o => string.IsNullOrWhiteSpace(o.MasterKey) || MasterKey.IsValid(o.MasterKey), MasterKey.FormatError(MasterKey.EnvironmentName))
             .ValidateOnStart();
         var options = section.Get<LatchkeyOptions>() ?? new LatchkeyOptions();
 
@@ -30,6 +31,9 @@ public static class InfrastructureExtensions
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<MasterKey>()));
         builder.Services.TryAddSingleton<ServerKeys>();
         builder.Services.AddScoped<UserKeyring>();
+        builder.Services.AddScoped<KeyStoreSecrets>();
+        builder.Services.AddScoped<KeyStoreSetup>();
+        builder.Services.AddScoped<KeysFolderImport>();
         builder.Services.AddLatchkeyPersistence(options);
         builder.Services.AddHttpContextAccessor();
 

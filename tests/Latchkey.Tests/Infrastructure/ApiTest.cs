@@ -16,6 +16,9 @@ public abstract class ApiTest(ServerFixture fixture)
     public const string GoodPassword = "correct horse battery staple";
 
     protected LatchkeyFactory Factory => fixture.Factory;
+
+    /// <summary>A sibling of the shared server with these settings, shared by the tests that ask for the same (never dispose it).</summary>
+    protected LatchkeyFactory SharedSibling(IReadOnlyDictionary<string, string?> settings) => fixture.SharedSibling(settings);
     protected HttpClient Client { get; } = fixture.Factory.CreateClient();
     protected CancellationToken Ct => TestContext.Current.CancellationToken;
 

@@ -11,11 +11,13 @@ namespace Latchkey.Tests.Infrastructure;
 /// One in-process server on one test database, with a clock the tests move. The same server is
 /// shared by all tests of a database's collection, so tests create their own apps and users.
 /// </summary>
-public sealed class LatchkeyFactory(TestDatabase database, IReadOnlyDictionary<string, string?>? settings = null, FakeTimeProvider? clock = null)
+public sealed class LatchkeyFactory(
+    TestDatabase database, IReadOnlyDictionary<string, string?>? settings = null, FakeTimeProvider? clock = null, Action<IServiceCollection>? extraServices = null)
     : WebApplicationFactory<Program>
 {
     public const string AdminEmail = "root@latchkey.test";
     public const string AdminPassword = "tests run on a real server";
+    public const string CheapHashMemoryKiB = "8192";
 
     public TestDatabase Database { get; } = database;
     public FakeTimeProvider Clock { get; } = clock ?? new(DateTimeOffset.UtcNow);
@@ -28,6 +30,9 @@ public sealed class LatchkeyFactory(TestDatabase database, IReadOnlyDictionary<s
         builder.UseSetting("Latchkey:AdminEmail", AdminEmail);
         builder.UseSetting("Latchkey:AdminPassword", AdminPassword);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        // The cheapest Argon2id the options allow: tests that measure the cost set their own.
+        builder.UseSetting("Latchkey:Passwords:MemoryKiB", CheapHashMemoryKiB);
+        builder.UseSetting("Latchkey:Passwords:Iterations", "1");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             builder.UseSetting(key, value);
@@ -37,8 +42,15 @@ public sealed class LatchkeyFactory(TestDatabase database, IReadOnlyDictionary<s
             services.RemoveAll<TimeProvider>();
             services.AddSingleton<TimeProvider>(Clock);
         });
+        if (extraServices is not null)
+        {
+            builder.ConfigureTestServices(extraServices);
+        }
     }
 
     /// <summary>Another server on the same database, keys and clock, e.g. with other password settings.</summary>
     public LatchkeyFactory Sibling(IReadOnlyDictionary<string, string?> settings) => new(Database, settings, Clock);
+
+    /// <summary>Another server on the same database, keys and clock, with services of the test's own (e.g. a database interceptor).</summary>
+    public LatchkeyFactory Sibling(Action<IServiceCollection> services) => new(Database, null, Clock, services);
 }

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace Latchkey.Tests.Infrastructure;
 
 /// <summary>A shared server for one database kind; created once per test run and collection.</summary>
@@ -14,7 +16,26 @@ public abstract class ServerFixture : IAsyncLifetime
         return ValueTask.CompletedTask;
     }
 
-    public async ValueTask DisposeAsync() => await Factory.DisposeAsync();
+    /// <summary>
+    /// A sibling server with these settings that lives as long as this fixture, shared by every test
+    /// that asks for the same settings (tests must not dispose it).
+    /// </summary>
+    public LatchkeyFactory SharedSibling(IReadOnlyDictionary<string, string?> settings)
+    {
+        var key = string.Join("\n", settings.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key}={s.Value}"));
+        return _siblings.GetOrAdd(key, _ => new Lazy<LatchkeyFactory>(() => Factory.Sibling(settings))).Value;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var sibling in _siblings.Values.Where(s => s.IsValueCreated))
+        {
+            await sibling.Value.DisposeAsync();
+        }
+        await Factory.DisposeAsync();
+    }
+
+    private readonly ConcurrentDictionary<string, Lazy<LatchkeyFactory>> _siblings = new();
 }
 
 public sealed class SqliteServer() : ServerFixture("sqlite");

@@ -57,6 +57,8 @@ public sealed class ServerProcess : IAsyncDisposable
         start.Environment["LATCHKEY_ADMIN_EMAIL"] = LatchkeyFactory.AdminEmail;
         start.Environment["LATCHKEY_ADMIN_PASSWORD"] = LatchkeyFactory.AdminPassword;
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        start.Environment["Latchkey__Passwords__MemoryKiB"] = LatchkeyFactory.CheapHashMemoryKiB;
+        start.Environment["Latchkey__Passwords__Iterations"] = "1";
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[name] = value;
@@ -70,7 +72,8 @@ public sealed class ServerProcess : IAsyncDisposable
 
         var server = new ServerProcess(process, baseAddress, output);
         using var client = server.CreateClient();
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        // Generous: a busy 2-core machine starts a process several times slower than an idle one.
+        var deadline = DateTime.UtcNow.AddSeconds(180);
         while (DateTime.UtcNow < deadline)
         {
             if (process.HasExited)

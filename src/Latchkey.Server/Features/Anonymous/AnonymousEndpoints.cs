@@ -3,6 +3,7 @@ using Latchkey.Server.Features.Apps;
 using Latchkey.Server.Features.Auth;
 using Latchkey.Server.Features.Challenges;
 using Latchkey.Server.Features.Passwords;
+using Latchkey.Server.Features.RateLimits;
 using Latchkey.Server.Features.Sessions;
 using Latchkey.Server.Features.SignUp;
 using Latchkey.Server.Features.Tokens;
@@ -71,7 +72,7 @@ public static class AnonymousEndpoints
 
     internal static async Task<Results<Ok<TokenResponse>, Accepted<VerificationStarted>>> UpgradeAsync(
         CurrentApp app, Caller caller, UpgradeRequest request, LatchkeyDbContext db, UserKeyring keyring, UserAccounts accounts,
-        PasswordHasher hasher, PasswordPolicy policy, VerificationFlows flows, CancellationToken ct)
+        PasswordHasher hasher, PasswordPolicy policy, VerificationFlows flows, SendBudget budget, CancellationToken ct)
     {
         var user = await db.Users.FirstAsync(u => u.Id == caller.UserId, ct);
         if (!user.Anonymous)
@@ -89,6 +90,9 @@ public static class AnonymousEndpoints
         var email = handle is { IsEmail: true } e ? e.Value : null;
         var phone = handle is { IsEmail: false } p ? p.Value : null;
         await accounts.EnsureAvailableAsync(app.App, email, phone, details.FoldedUsername, user.Id, ct);
+        // An upgrade is a sign-up: its budgets are spent before anything is hashed or sent.
+        var sendTo = app.Settings.SignupFlow != SignupFlows.None ? handle : null;
+        await budget.EnsureSignUpAllowedAsync(app.Id, sendTo, ct);
         var payload = new ChallengePayload
         {
             Email = email,
@@ -100,7 +104,8 @@ public static class AnonymousEndpoints
 
         if (handle is { } toVerify && app.Settings.SignupFlow != SignupFlows.None)
         {
-            var started = await flows.StartAsync(app.App, ChallengePurposes.Upgrade, toVerify, user.Id, payload, HandleInput.Language(request.Device), ct);
+            var started = await flows.StartAsync(app.App, ChallengePurposes.Upgrade, toVerify, user.Id, payload, HandleInput.Language(request.Device), ct,
+                sendBudgetSpent: true);
             return TypedResults.Accepted($"/v1/apps/{app.Id}/signup/{started.VerificationId}", started);
         }
         var key = await keyring.GetAsync(user.Id, ct);

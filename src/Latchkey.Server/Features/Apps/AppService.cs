@@ -12,7 +12,7 @@ namespace Latchkey.Server.Features.Apps;
 /// Creates, changes and deletes apps; every app is born with its signing key. Each change is
 /// audited as the request's acting admin (in the app's trail; creation and deletion also in the console's).
 /// </summary>
-public sealed class AppService(LatchkeyDbContext db, SigningKeys signingKeys, UserKeyring keyring, AuditLog audit, TimeProvider clock)
+public sealed class AppService(LatchkeyDbContext db, SigningKeys signingKeys, UserKeyring keyring, AuditLog audit, AppCache cache, JwksDocuments jwks, TimeProvider clock)
 {
     public async Task<App> CreateAsync(string? id, string name, JsonObject? settings, CancellationToken ct)
     {
@@ -99,6 +99,7 @@ public sealed class AppService(LatchkeyDbContext db, SigningKeys signingKeys, Us
         }
         app.UpdatedAt = clock.GetUtcNow().UtcDateTime;
         await db.SaveChangesAsync(ct);
+        cache.Forget(appId);
         return app;
     }
 
@@ -123,6 +124,8 @@ public sealed class AppService(LatchkeyDbContext db, SigningKeys signingKeys, Us
             }
             await transaction.CommitAsync(ct);
         }
+        cache.Forget(appId);
+        jwks.Forget(appId);
         await keyring.DestroyAppAsync(appId, ct);
     }
 

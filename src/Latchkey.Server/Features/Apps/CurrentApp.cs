@@ -1,7 +1,6 @@
 using System.Reflection;
 using Latchkey.Server.Infrastructure.Persistence;
 using Latchkey.Server.Infrastructure.Problems;
-using Microsoft.EntityFrameworkCore;
 
 namespace Latchkey.Server.Features.Apps;
 
@@ -16,7 +15,7 @@ public sealed record CurrentApp(App App)
         var appId = context.GetRouteValue("appId") as string ?? string.Empty;
         var db = context.RequestServices.GetRequiredService<LatchkeyDbContext>();
         var app = AppIds.IsValid(appId)
-            ? await db.Apps.AsNoTracking().FirstOrDefaultAsync(a => a.Id == appId, context.RequestAborted)
+            ? await context.RequestServices.GetRequiredService<AppCache>().FindAsync(appId, db, context.RequestAborted)
             : null;
         if (app is null)
         {

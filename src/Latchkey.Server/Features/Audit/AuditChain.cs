@@ -10,8 +10,8 @@ namespace Latchkey.Server.Features.Audit;
 /// Links audit records into one hash chain per app as they are saved (MISSION P5). A save that
 /// adds records runs in one transaction with the rest of its changes: lock the app's head, give
 /// the records the next seqs, hash each onto the one before (<see cref="AuditHash"/>), move the
-/// head, save, commit; then the new head is checkpointed outside the database
-/// (<see cref="AuditCheckpoints"/>). Saves without audit records are not touched.
+/// head, save, commit; then the new head is noted for a signed checkpoint in the key store
+/// (<see cref="AuditCheckpoints"/>, written off the request path). Saves without audit records are not touched.
 /// </summary>
 public sealed class AuditChain(ServerKeys keys, ILogger<AuditChain> logger)
 {
@@ -81,7 +81,7 @@ public sealed class AuditChain(ServerKeys keys, ILogger<AuditChain> logger)
         return saved;
     }
 
-    /// <summary>Writes the checkpoints of a transaction that just committed (called by <see cref="AuditCommitInterceptor"/>).</summary>
+    /// <summary>Notes the heads of a transaction that just committed for their checkpoints (called by <see cref="AuditCommitInterceptor"/>).</summary>
     internal static void OnTransactionEnded(DbContext db, Guid transactionId, bool committed)
     {
         if (!Pending.TryGetValue(db, out var pending) || pending.Count == 0)
@@ -98,7 +98,7 @@ public sealed class AuditChain(ServerKeys keys, ILogger<AuditChain> logger)
         var checkpoints = db.GetService<AuditCheckpoints>();
         foreach (var head in done.GroupBy(p => p.AppId).Select(g => g.MaxBy(p => p.Seq)!))
         {
-            checkpoints.Write(head.AppId, head.Seq, head.Hash);
+            checkpoints.Note(head.AppId, head.Seq, head.Hash);
         }
     }
 

@@ -4,8 +4,8 @@ using Microsoft.EntityFrameworkCore.Diagnostics;
 namespace Latchkey.Server.Features.Audit;
 
 /// <summary>
-/// Writes the audit checkpoints of a transaction once it has committed: never before, or a
-/// rolled-back append would leave a checkpoint ahead of the chain (a false "truncated").
+/// Notes the new audit heads of a transaction for their checkpoints once it has committed: never
+/// before, or a rolled-back append would leave a checkpoint ahead of the chain (a false "truncated").
 /// </summary>
 internal sealed class AuditCommitInterceptor : DbTransactionInterceptor
 {

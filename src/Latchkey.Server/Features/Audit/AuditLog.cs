@@ -1,4 +1,5 @@
 using Latchkey.Server.Features.Auth;
+using Latchkey.Server.Infrastructure.Crypto;
 using Latchkey.Server.Infrastructure.Http;
 using Latchkey.Server.Infrastructure.Persistence;
 
@@ -7,9 +8,10 @@ namespace Latchkey.Server.Features.Audit;
 /// <summary>
 /// Writes audit records in the caller's unit of work (saved with the change they describe, and
 /// chained by <see cref="AuditChain"/> as they are saved). The source is the client address as
-/// <see cref="ClientAddress"/> resolves it (trusted proxies honoured).
+/// <see cref="ClientAddress"/> resolves it (trusted proxies honoured), recorded only as its keyed
+/// pseudonym (<see cref="ServerKeys.AddressPseudonym"/>), never in clear.
 /// </summary>
-public sealed class AuditLog(LatchkeyDbContext db, IHttpContextAccessor http, TimeProvider clock)
+public sealed class AuditLog(LatchkeyDbContext db, IHttpContextAccessor http, ServerKeys keys, TimeProvider clock)
 {
     /// <summary>
     /// The admin acting in this request, once <see cref="AdminAccess"/> resolved them: services that
@@ -45,8 +47,8 @@ public sealed class AuditLog(LatchkeyDbContext db, IHttpContextAccessor http, Ti
     public AuditRecord RecordBy(string appId, Guid? actorUserId, string actorAppId, string action, Guid? targetUserId, string? detail = null) =>
         Add(appId, actorUserId, actorAppId, action, targetUserId, detail);
 
-    /// <summary>The client address the records name, for log lines that go with them.</summary>
-    public string? Source => http.HttpContext is { } context ? ClientAddress.Of(context).ToString() : null;
+    /// <summary>The client address's pseudonym in <paramref name="appId"/>'s records, also for log lines that go with them.</summary>
+    public string? SourceIn(string appId) => http.HttpContext is { } context ? keys.AddressPseudonym(appId, ClientAddress.Of(context)) : null;
 
     /// <summary>
     /// The way in, as the request's route below <c>/v1/apps/{appId}</c> (e.g. <c>/login</c>,
@@ -71,7 +73,7 @@ public sealed class AuditLog(LatchkeyDbContext db, IHttpContextAccessor http, Ti
             Action = action,
             TargetUserId = targetUserId,
             Detail = detail is { Length: > 1000 } ? detail[..1000] : detail,
-            Source = Source,
+            Source = SourceIn(appId),
             At = clock.GetUtcNow().UtcDateTime,
         }).Entity;
 }

@@ -6,14 +6,17 @@ using B64 = System.Buffers.Text.Base64Url;
 namespace Latchkey.Server.Features.Audit;
 
 /// <summary>
-/// The ECDSA P-256 key (ES256) that signs audit checkpoints. It lives in the keys folder next to
-/// the master key (<c>audit-signing-key.pem</c>, PKCS#8, mode 0600), never in the database, and
-/// its public half is published (<c>GET /v1/admin/audit/checkpoint-key</c>) so that checkpoints
-/// can be checked outside Latchkey.
+/// The ECDSA P-256 key (ES256) that signs audit checkpoints: one for all nodes, kept in the key
+/// store wrapped by the master key (<see cref="SecretName"/>), never in the main database. Its
+/// public half is published (<c>GET /v1/admin/audit/checkpoint-key</c>) so that checkpoints can be
+/// checked outside Latchkey.
 /// </summary>
 public sealed class AuditSigningKey
 {
-    public const string FileName = "audit-signing-key.pem";
+    /// <summary>The key's name in the key store.</summary>
+    public const string SecretName = "audit-signing-key";
+    /// <summary>Where versions before the key store kept it, in the keys folder (imported on start).</summary>
+    public const string LegacyFileName = "audit-signing-key.pem";
     public const string Algorithm = "ES256";
 
     private readonly ECDsa _key;
@@ -69,47 +72,28 @@ public sealed class AuditSigningKey
         return _key.VerifyData(Encoding.UTF8.GetBytes(payload), bytes, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
     }
 
-    /// <summary>
-    /// Reads the key from the keys folder, creating it on first use. The new file is written under
-    /// a temporary name (mode 0600 from the start) and moved in place without overwriting, so
-    /// nodes and processes starting at once on one folder end up with the same key.
-    /// </summary>
-    public static AuditSigningKey LoadOrCreate(string keysDirectory, ILogger logger)
+    /// <summary>A fresh P-256 private key as PKCS#8, to store in the key store.</summary>
+    public static byte[] NewPkcs8()
     {
-        Directory.CreateDirectory(keysDirectory);
-        var path = Path.Combine(keysDirectory, FileName);
-        if (!File.Exists(path))
-        {
-            var temporary = Path.Combine(keysDirectory, $".{FileName}.{Guid.NewGuid():N}.tmp");
-            using (var fresh = ECDsa.Create(ECCurve.NamedCurves.nistP256))
-            {
-                var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
-                if (!OperatingSystem.IsWindows())
-                {
-                    options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-                }
-                using (var stream = new FileStream(temporary, options))
-                {
-                    stream.Write(Encoding.ASCII.GetBytes(fresh.ExportPkcs8PrivateKeyPem() + "\n"));
-                    stream.Flush(flushToDisk: true);
-                }
-            }
-            try
-            {
-                File.Move(temporary, path, overwrite: false);
-                logger.LogWarning("Created the audit checkpoint signing key at {Path}. Back it up with the master key.", path);
-            }
-            catch (IOException) when (File.Exists(path))
-            {
-                // Another process created it first: use theirs.
-                File.Delete(temporary);
-            }
-        }
+        using var fresh = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        return fresh.ExportPkcs8PrivateKey();
+    }
+
+    /// <summary>The key from its PKCS#8 form (as stored) or PEM (an old keys folder's file).</summary>
+    public static AuditSigningKey FromPkcs8(byte[] pkcs8) => Checked(key => key.ImportPkcs8PrivateKey(pkcs8, out _));
+
+    /// <inheritdoc cref="FromPkcs8"/>
+    public static AuditSigningKey FromPem(string pem) => Checked(key => key.ImportFromPem(pem));
+
+    public byte[] ExportPkcs8() => _key.ExportPkcs8PrivateKey();
+
+    private static AuditSigningKey Checked(Action<ECDsa> import)
+    {
         var key = ECDsa.Create();
-        key.ImportFromPem(File.ReadAllText(path));
+        import(key);
         if (key.KeySize != 256)
         {
-            throw new InvalidOperationException($"{path} must hold an ECDSA P-256 private key.");
+            throw new CryptographicException("The audit signing key must be an ECDSA P-256 private key.");
         }
         return new AuditSigningKey(key);
     }

@@ -1,24 +1,30 @@
+using System.Net;
 using System.Text.Json.Serialization;
+using Latchkey.Server.Infrastructure.Crypto;
 using Latchkey.Server.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
 
 namespace Latchkey.Server.Features.Audit;
 
-/// <summary>Filters of the trail: newest first, <see cref="Before"/> a seq for the next page.</summary>
-public sealed record AuditQuery(int? Limit = null, long? Before = null, string? Action = null, Guid? TargetUserId = null, Guid? ActorUserId = null)
+/// <summary>
+/// Filters of the trail: newest first, <see cref="Before"/> a seq for the next page,
+/// <see cref="Address"/> the records whose source is that client address's pseudonym.
+/// </summary>
+public sealed record AuditQuery(int? Limit = null, long? Before = null, string? Action = null, Guid? TargetUserId = null, Guid? ActorUserId = null,
+    IPAddress? Address = null)
 {
     public const int DefaultLimit = 50;
     public const int MaxLimit = 500;
 }
 
-/// <summary>One record of the trail as the admin API and the console show it.</summary>
+/// <summary>One record of the trail as the admin API and the console show it; <see cref="Source"/> is the client address's pseudonym.</summary>
 public sealed record AuditEntry(long Id, long Seq, DateTime At, string Action, Guid? ActorUserId, string ActorAppId, Guid? TargetUserId,
     string? Detail, string? Source);
 
 /// <summary>The head row: the newest link as the database says.</summary>
 public sealed record AuditHeadView(long Seq, string? Hash);
 
-/// <summary>The signed checkpoint outside the database, when there is one.</summary>
+/// <summary>The signed checkpoint in the key store, when there is one.</summary>
 public sealed record AuditCheckpointView(long Seq, DateTime At, bool SignatureValid);
 
 /// <summary>
@@ -49,14 +55,14 @@ public static class AuditBreaks
     public const string Head = "head";
     /// <summary>The checkpoint's hash differs from the record at its seq: the chain was rewritten since.</summary>
     public const string Checkpoint = "checkpoint";
-    /// <summary>The checkpoint on file is not signed by the audit signing key: it was edited.</summary>
+    /// <summary>The stored checkpoint is not signed by the audit signing key: it was edited.</summary>
     public const string CheckpointSignature = "checkpoint_signature";
     /// <summary>A record outside the chain (no seq) appeared after the chain was set up.</summary>
     public const string Unchained = "unchained";
 }
 
 /// <summary>Reads an app's audit trail and verifies its chain; used by the admin API and the console.</summary>
-public sealed class AuditTrail(LatchkeyDbContext db, AuditChain chain, AuditCheckpoints checkpoints)
+public sealed class AuditTrail(LatchkeyDbContext db, AuditChain chain, AuditCheckpoints checkpoints, ServerKeys keys)
 {
     private const int Batch = 1000;
 
@@ -79,6 +85,11 @@ public sealed class AuditTrail(LatchkeyDbContext db, AuditChain chain, AuditChec
         {
             records = records.Where(r => r.ActorUserId == actor);
         }
+        if (query.Address is { } address)
+        {
+            var source = keys.AddressPseudonym(appId, address);
+            records = records.Where(r => r.Source == source);
+        }
         var limit = Math.Clamp(query.Limit ?? AuditQuery.DefaultLimit, 1, AuditQuery.MaxLimit);
         return await records.OrderByDescending(r => r.Seq).Take(limit)
             .Select(r => new AuditEntry(r.Id, r.Seq!.Value, r.At, r.Action, r.ActorUserId, r.ActorAppId, r.TargetUserId, r.Detail, r.Source))
@@ -87,14 +98,17 @@ public sealed class AuditTrail(LatchkeyDbContext db, AuditChain chain, AuditChec
 
     /// <summary>
     /// Walks the chain in seq order, in batches: seq continuity, each PrevHash link, each hash
-    /// (recomputed under the chain key); then the head row and the signed checkpoint outside the
-    /// database, which catch the newest records cut off together with a head rolled back to match.
+    /// (recomputed under the chain key); then the head row and the signed checkpoint in the key
+    /// store, which catch the newest records cut off together with a head rolled back to match.
     /// </summary>
     public async Task<AuditVerification> VerifyAsync(string appId, CancellationToken ct)
     {
+        // Note: this node's own commits are checkpointed first, so its answer is as strong as
+        // it can be; other nodes' are in the key store within moments of their commits.
+        await checkpoints.FlushAsync(appId, ct);
         // Note: checkpoint and head are read before the walk: every record they name was committed
         // before it starts, so appends during the walk cannot look like a cut.
-        var checkpoint = checkpoints.Read(appId);
+        var checkpoint = await checkpoints.ReadAsync(appId, ct);
         var head = await db.AuditHeads.AsNoTracking().FirstOrDefaultAsync(h => h.AppId == appId, ct);
         var headView = new AuditHeadView(head?.Seq ?? 0, head is null ? null : Convert.ToHexStringLower(head.Hash));
         var checkpointView = checkpoint is null ? null : new AuditCheckpointView(checkpoint.Seq, checkpoint.At, checkpoint.SignatureValid);

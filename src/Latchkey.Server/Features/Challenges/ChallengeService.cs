@@ -3,6 +3,7 @@ using System.Text.Json;
 using Latchkey.Server.Features.Apps;
 using Latchkey.Server.Features.Delivery;
 using Latchkey.Server.Features.RateLimits;
+using Latchkey.Server.Features.Users;
 using Latchkey.Server.Infrastructure.Crypto;
 using Latchkey.Server.Infrastructure.Persistence;
 using Latchkey.Server.Infrastructure.Problems;
@@ -26,6 +27,8 @@ public sealed record ChallengeRequest
     public string? Language { get; init; }
     /// <summary>Builds the link for the link flow from the challenge id and its secret token.</summary>
     public Func<Guid, string, string>? Link { get; init; }
+    /// <summary>The caller already spent the send budgets for this message (a sign-up, before hashing).</summary>
+    public bool SendBudgetSpent { get; init; }
 }
 
 /// <summary>
@@ -34,7 +37,8 @@ public sealed record ChallengeRequest
 /// update in the database, so concurrent requests on any number of nodes agree.
 /// </summary>
 public sealed class ChallengeService(
-    LatchkeyDbContext db, ServerKeys keys, MessageQueue messages, ChallengeSignals signals, CredentialThrottle throttle, TimeProvider clock)
+    LatchkeyDbContext db, ServerKeys keys, MessageQueue messages, ChallengeSignals signals, CredentialThrottle throttle, SendBudget budget,
+    TimeProvider clock)
 {
     public sealed record Started(Challenge Challenge, int ExpiresIn);
 
@@ -42,8 +46,18 @@ public sealed class ChallengeService(
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var targetIndex = keys.Blind(app.Id, "challenge-target", request.Target);
-        // A fresh code or link may go to one handle only every codeResendSeconds (decoys count too).
-        await throttle.EnsureSendAllowedAsync(app.Id, request.Purpose, targetIndex, app.Settings.CodeResend, ct);
+        // The address, app and SMS country budgets (decoys spend them too, so refusals tell nothing).
+        var spent = request.SendBudgetSpent ? null : await budget.EnsureSendAllowedAsync(app.Id, new Handle(request.Channel, request.Target), ct);
+        try
+        {
+            // A fresh code or link may go to one handle only every codeResendSeconds (decoys count too).
+            await throttle.EnsureSendAllowedAsync(app.Id, request.Purpose, targetIndex, app.Settings.CodeResend, ct);
+        }
+        catch (ProblemException) when (spent is not null)
+        {
+            await budget.GiveBackAsync(spent, CancellationToken.None);
+            throw;
+        }
 
         var lifetime = request.Flow == SignupFlows.Link ? app.Settings.LinkTimeout : app.Settings.CodeTimeout;
         var challenge = new Challenge
@@ -185,27 +199,56 @@ public sealed class ChallengeService(
     /// <summary>Opens a link: true the first time, false when it was already opened.</summary>
     public async Task<(Challenge Challenge, bool First)> ConfirmLinkAsync(App app, string? token, IReadOnlyCollection<string> purposes, CancellationToken ct)
     {
+        var challenge = await FindOpenLinkAsync(app, token, purposes, ct);
+        return challenge.CompletedAt is not null ? (challenge, false) : (challenge, await CompleteAsync(challenge, clock.GetUtcNow().UtcDateTime, ct));
+    }
+
+    /// <summary>
+    /// Opens a link whose completion makes or proves a user that someone waits for (the link flow):
+    /// the first opening completes the challenge, runs <paramref name="complete"/> and records the
+    /// user it answers in one transaction, so a waiter on any node sees either an open challenge
+    /// or a completed one with its user, never a completed one without (issue 11); if
+    /// <paramref name="complete"/> throws, the link stays unused. Waiters are woken after the commit.
+    /// </summary>
+    public async Task<(Challenge Challenge, bool First)> ConfirmLinkAsync(
+        App app, string? token, IReadOnlyCollection<string> purposes, Func<Challenge, CancellationToken, Task<Guid>> complete, CancellationToken ct)
+    {
+        var challenge = await FindOpenLinkAsync(app, token, purposes, ct);
+        if (challenge.CompletedAt is not null)
+        {
+            return (challenge, false);
+        }
+        Guid userId;
+        // Note: the transaction's first statement writes, so SQLite takes its write lock (and
+        // waits for it) at once instead of failing to upgrade a read snapshot later.
+        await using (var transaction = await db.Database.BeginTransactionAsync(ct))
+        {
+            if (!await CompleteAsync(challenge, clock.GetUtcNow().UtcDateTime, ct))
+            {
+                return (challenge, false);
+            }
+            userId = await complete(challenge, ct);
+            await db.Challenges.Where(c => c.Id == challenge.Id).ExecuteUpdateAsync(c => c.SetProperty(x => x.UserId, userId), ct);
+            await transaction.CommitAsync(ct);
+        }
+        challenge.UserId = userId;
+        signals.Notify(challenge.Id);
+        await PostgresChallengeListener.NotifyAsync(db, challenge.Id, ct);
+        return (challenge, true);
+    }
+
+    private async Task<Challenge> FindOpenLinkAsync(App app, string? token, IReadOnlyCollection<string> purposes, CancellationToken ct)
+    {
         var challenge = await FindByLinkAsync(app, token, ct);
         if (challenge is null || !purposes.Contains(challenge.Purpose))
         {
             throw Problems.CodeInvalid("This link is not valid.");
         }
-        if (challenge.CompletedAt is not null)
+        if (challenge.CompletedAt is null)
         {
-            return (challenge, false);
+            EnsureOpen(challenge, clock.GetUtcNow().UtcDateTime);
         }
-        var now = clock.GetUtcNow().UtcDateTime;
-        EnsureOpen(challenge, now);
-        return (challenge, await CompleteAsync(challenge, now, ct));
-    }
-
-    /// <summary>Records the user a completed challenge produced, and wakes whoever waits for it, on any node.</summary>
-    public async Task RecordOutcomeAsync(Challenge challenge, Guid userId, CancellationToken ct)
-    {
-        await db.Challenges.Where(c => c.Id == challenge.Id).ExecuteUpdateAsync(c => c.SetProperty(x => x.UserId, userId), ct);
-        challenge.UserId = userId;
-        signals.Notify(challenge.Id);
-        await PostgresChallengeListener.NotifyAsync(db, challenge.Id, ct);
+        return challenge;
     }
 
     /// <summary>Hands a completed link challenge's tokens out once: true for the one caller that gets them.</summary>

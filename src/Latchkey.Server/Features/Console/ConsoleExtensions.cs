@@ -1,8 +1,7 @@
 using Latchkey.Server.Infrastructure.Crypto;
+using Latchkey.Server.Infrastructure.KeyStore;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
-using Microsoft.AspNetCore.DataProtection.Repositories;
-using Microsoft.Extensions.Options;
 
 namespace Latchkey.Server.Features.AdminConsole;
 
@@ -31,14 +30,11 @@ public static class ConsoleExtensions
         services.AddScoped<ConsoleSignIn>();
         services.AddScoped<AdminApi>();
 
-        // Note: cookies and forms are sealed with Data Protection keys kept in the keys directory,
-        // so every node that shares it reads every node's cookies.
-        services.AddDataProtection().SetApplicationName("Latchkey");
-        services.AddOptions<KeyManagementOptions>().Configure<IOptions<LatchkeyOptions>, ILoggerFactory, MasterKey>((o, latchkey, logs, master) =>
-        {
-            o.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(Path.Combine(latchkey.Value.KeysDir, "dataprotection")), logs);
-            o.XmlEncryptor = new MasterKeyXmlEncryptor(master);
-        });
+        // Note: cookies and forms are sealed with Data Protection keys kept in the key store, each
+        // sealed with the master key, so every node on the databases reads every node's cookies.
+        // The first key is made at start by one node at a time (KeyStoreSetup).
+        services.AddDataProtection().SetApplicationName("Latchkey").PersistKeysToDbContext<KeyStoreDbContext>();
+        services.AddOptions<KeyManagementOptions>().Configure<MasterKey>((o, master) => o.XmlEncryptor = new MasterKeyXmlEncryptor(master));
         return builder;
     }
 

@@ -23,7 +23,8 @@ public static class InvitationEndpoints
     {
         app.MapPost("/invitations", InviteAsync)
             .WithSummary("Invite an email or phone: a 6-digit code is sent to it")
-            .WithDescription("Bearer of a user (when invitationsEnabled), an app admin or a super admin; or an app server key by HTTP Basic.");
+            .WithDescription("Bearer of a user (when invitationsEnabled), an app admin or a super admin; or an app server key by HTTP Basic. " +
+                "The metadata of an admin's or server's invitation becomes the invitee's appMetadata; a user's joins the invitee's own metadata.");
         app.MapGet("/invitations", ListAsync).WithSummary("Invitations the caller sent (admins and server keys: all of the app's)");
         app.MapDelete("/invitations/{invitationId:guid}", RevokeAsync).WithSummary("Revoke an invitation that was not accepted yet");
         app.MapPost("/invitations/accept", AcceptAsync).WithSummary("Join the app with an invitation's code");
@@ -106,6 +107,7 @@ public static class InvitationEndpoints
         // Note: input is checked before the code, so a typo in a password never costs an attempt.
         var details = CheckAccountInput(app.App, handle, request, policy);
         var (invitation, payload) = await invitations.ClaimAsync(app.App, handle, request.Code, ct);
+        var trusted = Inviter.GrantsAppMetadata(invitation.InvitedBy);
         UserAccounts.Created created;
         try
         {
@@ -117,7 +119,8 @@ public static class InvitationEndpoints
                 PhoneVerified = !handle.IsEmail,
                 Username = details.Username,
                 PasswordHash = request.Password is { Length: > 0 } password ? await hasher.HashAsync(password, ct) : null,
-                Metadata = Merge(request.Metadata, payload.Metadata),
+                Metadata = trusted ? request.Metadata : Merge(request.Metadata, payload.Metadata),
+                AppMetadata = trusted ? payload.Metadata : null,
             }, ct);
         }
         catch
@@ -151,7 +154,10 @@ public static class InvitationEndpoints
         return details;
     }
 
-    /// <summary>The invitee's own metadata, with the inviter's on top: an invitee cannot rewrite a coupon.</summary>
+    /// <summary>
+    /// A fellow user's invitation metadata (a referrer, a note) joins the invitee's own metadata,
+    /// which the invitee may edit: users never grant each other appMetadata.
+    /// </summary>
     private static JsonObject? Merge(JsonObject? signup, JsonObject? invitation)
     {
         if (signup is null && invitation is null)

@@ -19,6 +19,14 @@ public sealed record Inviter(string Label, Guid? UserId, bool IsAdmin, bool IsSe
 
     public bool ManagesAll => IsAdmin || IsServer;
 
+    /// <summary>
+    /// Whether an invitation's metadata may become the invitee's appMetadata: only when an admin
+    /// (or a holder of admin:invitations) or the app's server sent it, never a fellow user.
+    /// Decided from the stored <see cref="Invitation.InvitedBy"/> label, so it holds for invitations sent before.
+    /// </summary>
+    public static bool GrantsAppMetadata(string invitedBy) =>
+        invitedBy.StartsWith("admin:", StringComparison.Ordinal) || invitedBy.StartsWith("server-key:", StringComparison.Ordinal);
+
     public static async Task<Inviter> FromAsync(HttpContext context, CurrentApp app, bool mustBeAllowedToInvite)
     {
         if (AppServerKeyAuthentication.HasBasic(context.Request))

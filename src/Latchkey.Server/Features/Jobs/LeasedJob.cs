@@ -36,6 +36,10 @@ public abstract class LeasedJob(IServiceScopeFactory scopes, TimeProvider clock,
         using var timer = new PeriodicTimer(Interval, clock);
         do
         {
+            // Each turn leaves the timer's thread: ticks that come while a turn runs then collapse
+            // into one, even when the clock jumps (a resumed VM, a test clock moved by months) and
+            // the database driver completes synchronously (SQLite), and host start never waits for a turn.
+            await Task.Yield();
             await RunIfLeaseHeldAsync(stoppingToken);
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));

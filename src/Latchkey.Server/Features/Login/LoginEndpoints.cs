@@ -67,11 +67,21 @@ public static class LoginEndpoints
         CancellationToken ct)
     {
         var region = request.Device?.Language?.Region;
-        // S5: a locked handle is refused before any hashing, alike for known and unknown accounts.
+        // S5: the attempt is counted before any hashing (a locked handle is refused), alike for known and unknown accounts.
         var attempt = await throttle.EnsureAllowedAsync(app.Id, CredentialKinds.Password, ThrottledHandle(request.Handle, region), ct);
         var user = await accounts.FindByHandleAsync(app.App, request.Handle, region, ct);
-        // Note: an unknown user is checked against a decoy hash, so timing does not tell.
-        var check = await hasher.VerifyAsync(user?.PasswordHash, request.Password, ct);
+        PasswordCheck check;
+        try
+        {
+            // Note: an unknown user is checked against a decoy hash, so timing does not tell.
+            check = await hasher.VerifyAsync(user?.PasswordHash, request.Password, ct);
+        }
+        catch (ProblemException)
+        {
+            // The hashing queue was full (429): no guess was checked, so the attempt is given back.
+            await throttle.GiveBackAsync(attempt, CancellationToken.None);
+            throw;
+        }
         if (user is null || check == PasswordCheck.Wrong)
         {
             await throttle.RecordFailedSignInAsync(attempt, user?.Id, "password", ct);
@@ -84,7 +94,7 @@ public static class LoginEndpoints
         }
         if (check == PasswordCheck.ValidNeedsRehash)
         {
-            user.PasswordHash = await hasher.HashAsync(request.Password, ct);
+            user.PasswordHash = await hasher.HashAsync(request.Password, HashLane.SignIn, ct);
             await db.SaveChangesAsync(ct);
         }
 

@@ -23,7 +23,7 @@ public sealed class MfaAudit(LatchkeyDbContext db, AuditLog audit, ILogger<MfaAu
     {
         var reason = MfaRules.ReasonOf(refusal);
         logger.LogWarning("Second factor {Method} refused for user {UserId} of app {AppId} from {Source}: {Reason}",
-            method, user.Id, app.Id, audit.Source, reason);
+            method, user.Id, app.Id, audit.SourceIn(app.Id), reason);
         audit.RecordSelf(app.Id, user.Id, Failed, $"method={method}; reason={reason}");
         // Note: saved even when the client has gone away: the failure happened.
         await db.SaveChangesAsync(CancellationToken.None);

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Threading.RateLimiting;
 using Geralt;
 using Latchkey.Server.Infrastructure.Problems;
 using Microsoft.Extensions.Options;
@@ -7,42 +6,38 @@ using Microsoft.Extensions.Options;
 namespace Latchkey.Server.Features.Passwords;
 
 /// <summary>
-/// Argon2id through native libsodium. Hashing is the most expensive thing the server does, so a
-/// concurrency limiter keeps about one hash per core running and a bounded queue waiting; past
-/// that the caller gets 429 rather than latency that grows without bound. (This bounds one
-/// node's CPU; it holds no security state.)
+/// Argon2id through native libsodium. Hashing is the most expensive thing the server does, so it
+/// runs on <see cref="PasswordOptions.MaxConcurrent"/> dedicated threads with a bounded queue per
+/// <see cref="HashLane"/> (sign-ins and new secrets take turns); past that the caller gets 429 at
+/// once rather than latency that grows without bound.
 /// </summary>
 public sealed class PasswordHasher : IDisposable
 {
     private readonly PasswordOptions _options;
-    private readonly ConcurrencyLimiter _limiter;
+    private readonly HashingQueue _queue;
     private readonly Lazy<string> _decoyHash;
 
     public PasswordHasher(IOptions<PasswordOptions> options)
     {
         _options = options.Value;
-        _limiter = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
-        {
-            PermitLimit = _options.MaxConcurrent,
-            QueueLimit = _options.MaxQueued,
-            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-        });
+        _queue = new HashingQueue(_options.MaxConcurrent, _options.MaxQueued);
         _decoyHash = new Lazy<string>(() => Hash("latchkey-decoy-password-" + Guid.NewGuid()));
     }
 
-    public async Task<string> HashAsync(string password, CancellationToken ct)
-    {
-        using var lease = await AcquireAsync(ct);
-        return Hash(password);
-    }
+    /// <summary>Hashes a new secret, in the sign-up lane.</summary>
+    public Task<string> HashAsync(string password, CancellationToken ct) => HashAsync(password, HashLane.SignUp, ct);
+
+    public Task<string> HashAsync(string password, HashLane lane, CancellationToken ct) => RunAsync(lane, () => Hash(password), ct);
 
     /// <summary>
-    /// Verifies a password; with no stored hash (unknown user) it verifies against a decoy so the
-    /// answer costs the same time either way.
+    /// Verifies a password, in the sign-in lane; with no stored hash (unknown user) it verifies
+    /// against a decoy so the answer costs the same time either way.
     /// </summary>
-    public async Task<PasswordCheck> VerifyAsync(string? storedHash, string password, CancellationToken ct)
+    public Task<PasswordCheck> VerifyAsync(string? storedHash, string password, CancellationToken ct) =>
+        RunAsync(HashLane.SignIn, () => Verify(storedHash, password), ct);
+
+    private PasswordCheck Verify(string? storedHash, string password)
     {
-        using var lease = await AcquireAsync(ct);
         var hash = storedHash ?? _decoyHash.Value;
         var normalised = Normalise(password);
         var valid = Argon2id.VerifyHash(hash, Encoding.UTF8.GetBytes(normalised));
@@ -72,18 +67,12 @@ public sealed class PasswordHasher : IDisposable
     /// <summary>NIST SP 800-63B: passwords are compared after Unicode normalisation (NFKC).</summary>
     private static string Normalise(string password) => password.Normalize(NormalizationForm.FormKC);
 
-    private async Task<RateLimitLease> AcquireAsync(CancellationToken ct)
-    {
-        var lease = await _limiter.AcquireAsync(1, ct);
-        if (!lease.IsAcquired)
-        {
-            lease.Dispose();
-            throw Problems.RateLimited(1, "The server is busy checking passwords; try again in a moment.");
-        }
-        return lease;
-    }
+    private Task<T> RunAsync<T>(HashLane lane, Func<T> work, CancellationToken ct) =>
+        _queue.TryRun(lane, work, ct, out var result)
+            ? result
+            : throw Problems.RateLimited(1, "The server is busy checking passwords; try again in a moment.");
 
-    public void Dispose() => _limiter.Dispose();
+    public void Dispose() => _queue.Dispose();
 }
 
 public enum PasswordCheck

@@ -16,11 +16,11 @@ public sealed class PasswordOptions
     [Range(1, 20)]
     public int Iterations { get; set; } = 2;
 
-    /// <summary>Hashes computed at once; default one per core.</summary>
+    /// <summary>Dedicated hashing threads, so hashes computed at once; default one per core.</summary>
     [Range(1, 1024)]
     public int MaxConcurrent { get; set; } = Environment.ProcessorCount;
 
-    /// <summary>Requests that may wait for a hashing slot before the server answers 429.</summary>
+    /// <summary>Hashes that may wait in each lane (sign-ins; sign-ups and other new secrets) before the server answers 429.</summary>
     [Range(0, 100_000)]
     public int MaxQueued { get; set; } = Environment.ProcessorCount * 32;
 

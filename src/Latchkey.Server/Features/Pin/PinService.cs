@@ -110,6 +110,7 @@ public sealed class PinService(
         catch (ProblemException)
         {
             // The hasher was too busy (429): that was no guess, give the attempt back.
+            await throttle.GiveBackAsync(attempt, CancellationToken.None);
             await db.Sessions.Where(s => s.Id == sessionId && s.PinFailures > 0)
                 .ExecuteUpdateAsync(s => s.SetProperty(x => x.PinFailures, x => x.PinFailures - 1), CancellationToken.None);
             throw;
@@ -130,7 +131,7 @@ public sealed class PinService(
             }
             if (check == PasswordCheck.ValidNeedsRehash)
             {
-                var rehashed = await hasher.HashAsync(pin, ct);
+                var rehashed = await hasher.HashAsync(pin, HashLane.SignIn, ct);
                 await db.Users.Where(u => u.Id == user.Id).ExecuteUpdateAsync(u => u.SetProperty(x => x.PinHash, rehashed), ct);
             }
             return;
@@ -140,7 +141,7 @@ public sealed class PinService(
         var failures = await db.Sessions.AsNoTracking().Where(s => s.Id == sessionId).Select(s => s.PinFailures).FirstAsync(ct);
         var left = Math.Max(0, max - failures);
         logger.LogWarning("Wrong PIN for session {SessionId} of user {UserId} in app {AppId} from {Source}: {AttemptsLeft} attempts left",
-            sessionId, user.Id, app.Id, audit.Source, left);
+            sessionId, user.Id, app.Id, audit.SourceIn(app.Id), left);
         audit.RecordSelf(app.Id, user.Id, FailedAction, $"session {sessionId}; {left} attempts left");
         await db.SaveChangesAsync(ct);
         if (left == 0)
@@ -224,7 +225,7 @@ public sealed class PinService(
             return;
         }
         logger.LogWarning("Session {SessionId} of user {UserId} in app {AppId} locked after too many wrong PINs (last from {Source})",
-            sessionId, user.Id, app.Id, audit.Source);
+            sessionId, user.Id, app.Id, audit.SourceIn(app.Id));
         audit.RecordSelf(app.Id, user.Id, LockedAction, $"session {sessionId}");
         await db.SaveChangesAsync(ct);
     }

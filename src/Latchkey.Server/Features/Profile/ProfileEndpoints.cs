@@ -23,7 +23,8 @@ public static class ProfileEndpoints
         app.MapPatch("/me", PatchAsync)
             .WithSummary("Change the profile")
             .WithDescription("Fields present are replaced, null clears a field, absent fields stay: displayName (≤ 100), " +
-                "pronouns (≤ 40), preferences and metadata (JSON objects, ≤ 16 KiB each).");
+                "pronouns (≤ 40), preferences and metadata (JSON objects, ≤ 16 KiB each). appMetadata is read-only here: " +
+                "a body that names it is invalid_request.");
         return app;
     }
 
@@ -43,6 +44,7 @@ public static class ProfileEndpoints
         string? Pronouns,
         JsonObject Preferences,
         JsonObject Metadata,
+        JsonObject AppMetadata,
         DateTime CreatedAt);
 
     internal static async Task<Ok<ProfileView>> GetAsync(
@@ -90,17 +92,14 @@ public static class ProfileEndpoints
         accounts.SetUsername(user, key, details.Username);
     }
 
-    private static Users.Profile Read(User user, UserKey key) =>
-        key.Decrypt(UserFields.Profile, user.ProfileSealed) is { } json
-            ? JsonSerializer.Deserialize<Users.Profile>(json, JsonSerializerOptions.Web)!
-            : new Users.Profile();
+    private static Users.Profile Read(User user, UserKey key) => UserProfiles.Read(user, key);
 
     private static ProfileView View(User user, UserKey key, Users.Profile profile, DateTime now)
     {
         var handles = UserProfiles.View(user, key);
         return new ProfileView(user.Id, handles.Handle, handles.Email, user.EmailVerified, handles.Phone, user.PhoneVerified, handles.Username,
             user.Anonymous, user.Role, PlanRules.Effective(user, now), PlanRules.EffectiveExpiry(user, now), profile.DisplayName, profile.Pronouns,
-            profile.Preferences ?? [], profile.Metadata ?? [], user.CreatedAt);
+            profile.Preferences ?? [], profile.Metadata ?? [], profile.AppMetadata ?? [], user.CreatedAt);
     }
 }
 
@@ -126,6 +125,10 @@ internal static class ProfilePatch
                     break;
                 case "metadata":
                     result = result with { Metadata = Object(name, value, errors) };
+                    break;
+                case "appMetadata":
+                    // Note: what the app granted (a coupon, a tier) is not the user's to change (Auth0's app_metadata).
+                    errors[name] = ["'appMetadata' is read-only here: the app's admins, its server and invitations write it."];
                     break;
                 default:
                     errors[name] = [$"'{name}' cannot be changed here."];

@@ -1,8 +1,5 @@
-using System.Net;
-using System.Net.Sockets;
 using Latchkey.Server.Features.Audit;
 using Latchkey.Server.Infrastructure.Crypto;
-using Latchkey.Server.Infrastructure.Http;
 using Latchkey.Server.Infrastructure.Persistence;
 using Latchkey.Server.Infrastructure.Problems;
 using Microsoft.Extensions.Options;
@@ -19,7 +16,7 @@ public static class CredentialKinds
     public const string Pin = "pin";
     /// <summary>TOTP, SMS and recovery codes at the second step of a sign-in.</summary>
     public const string SecondFactor = "mfa";
-    /// <summary>Address-only (pass no account): refresh tokens are too long to guess, a failure is a probe.</summary>
+    /// <summary>Address-only, counted after the lookup (<see cref="CredentialThrottle.CountUnknownAsync"/>): refresh tokens are too long to guess, an unknown one is a probe.</summary>
     public const string RefreshToken = "refresh";
     /// <summary>Address-only (pass no account): app server keys in HTTP Basic.</summary>
     public const string ServerKey = "serverKey";
@@ -30,12 +27,14 @@ public sealed record CredentialAttempt(string AppId, string Kind)
 {
     internal string? AccountKey { get; init; }
     internal string? AddressKey { get; init; }
-    /// <summary>The account's consecutive failures when the check began.</summary>
-    internal int FailuresBefore { get; init; }
-    /// <summary>Already counted against the account as a failure; a success takes it back.</summary>
-    internal bool Counted { get; init; }
-    /// <summary>When counted: the lock that failure set.</summary>
+    /// <summary>Counted before the check (account and address): a success or <see cref="CredentialThrottle.GiveBackAsync"/> takes it back.</summary>
+    internal bool Reserved { get; init; }
+    /// <summary>When reserved: the account's consecutive failures, this attempt included.</summary>
+    internal int Failures { get; init; }
+    /// <summary>When reserved: the lock this attempt set, were it to fail.</summary>
     internal DateTime? LockedUntil { get; init; }
+    /// <summary>When reserved: the address window this attempt was counted in.</summary>
+    internal DateTime? AddressWindowStart { get; init; }
 }
 
 /// <summary>
@@ -83,42 +82,51 @@ public sealed class CredentialThrottle(
         var attempt = new CredentialAttempt(appId, kind)
         {
             AccountKey = account is null ? null : $"acct:{appId}:{kind}:{Convert.ToHexStringLower(keys.Blind(appId, "throttle:" + kind, account))}",
-            AddressKey = AddressKey(appId),
+            AddressKey = ThrottleKeys.Address(keys, http.HttpContext, "addr", appId),
         };
-        var rows = await _store.ReadAsync([attempt.AccountKey, attempt.AddressKey], ct);
-        var accountRow = rows.FirstOrDefault(r => r.Key == attempt.AccountKey);
-        var addressRow = rows.FirstOrDefault(r => r.Key == attempt.AddressKey);
-
-        var until = Later(AddressBlockedUntil(addressRow, now), accountRow?.LockedUntil);
-        if (until > now)
+        if (attempt.AccountKey is null)
         {
-            throw Refused(until.Value, now);
-        }
-        if (accountRow is not { ConsecutiveFailures: > 0 })
-        {
+            // Note: address-only kinds check secrets too long to guess (a refresh token, a server
+            // key, a passkey's signature): a failure is a probe, so reading the budget first suffices.
+            var rows = await _store.ReadAsync([attempt.AddressKey], ct);
+            if (AddressBlockedUntil(rows.FirstOrDefault(), now) is { } blocked)
+            {
+                throw Refused(blocked, now);
+            }
             return attempt;
         }
-        // Note: an account that failed lately has this attempt counted as a failure before the check
-        // (a success takes it back), so parallel guesses on any number of nodes cannot slip past a lock.
-        var counted = await _store.AddFailureAsync(attempt.AccountKey!, appId, accountRow, Policy, now, onlyIfUnlocked: true, ct);
-        if (!counted.Counted)
+
+        // Note: every attempt is counted as a failure before the secret is compared, for the account
+        // and the address in one statement (a success takes it back), so a burst of parallel guesses
+        // on any number of nodes gets no more checks than the free allowance.
+        RateLimitCounterStore.Window[] windows = attempt.AddressKey is null ? [] : [new(attempt.AddressKey, Policy.AddressFailures)];
+        var counted = await _store.ReserveAsync(appId, attempt.AccountKey, Policy, windows, Policy.AddressWindow, now, ct);
+        var accountRow = counted.FirstOrDefault(r => r.Key == attempt.AccountKey);
+        var addressRow = counted.FirstOrDefault(r => r.Key == attempt.AddressKey);
+        if (accountRow is not null && (attempt.AddressKey is null || addressRow is not null))
         {
-            throw Refused(counted.LockedUntil ?? now.AddSeconds(1), now);
+            return attempt with
+            {
+                Reserved = true,
+                Failures = accountRow.ConsecutiveFailures,
+                LockedUntil = accountRow.LockedUntil,
+                AddressWindowStart = addressRow?.WindowStart,
+            };
         }
-        return attempt with { FailuresBefore = counted.Failures - 1, Counted = true, LockedUntil = counted.LockedUntil };
+
+        // Refused by one counter: the other gets its count back, and the answer says how long to wait.
+        await _store.ReleaseAsync(accountRow?.Key, accountRow?.ConsecutiveFailures ?? 0, Windows(addressRow), now, ct);
+        var current = await _store.ReadAsync([accountRow is null ? attempt.AccountKey : null, addressRow is null ? attempt.AddressKey : null], ct);
+        var until = Later(AddressBlockedUntil(current.FirstOrDefault(r => r.Key == attempt.AddressKey), now),
+            current.FirstOrDefault(r => r.Key == attempt.AccountKey)?.LockedUntil);
+        throw Refused(until > now ? until.Value : now.AddSeconds(1), now);
     }
 
-    /// <summary>The secret was wrong (or the account unknown): counts it for the account and the address, and logs it.</summary>
+    /// <summary>The secret was wrong (or the account unknown): it stays counted for the account and the address, and is logged.</summary>
     public async Task RecordFailureAsync(CredentialAttempt attempt, CancellationToken ct)
     {
         var now = Now();
-        var (failures, lockedUntil) = (attempt.FailuresBefore + 1, attempt.LockedUntil);
-        if (attempt.AccountKey is { } accountKey && !attempt.Counted)
-        {
-            var counted = await _store.AddFailureAsync(accountKey, attempt.AppId, null, Policy, now, onlyIfUnlocked: false, ct);
-            (failures, lockedUntil) = (counted.Failures, counted.LockedUntil);
-        }
-        if (attempt.AddressKey is { } addressKey)
+        if (!attempt.Reserved && attempt.AddressKey is { } addressKey)
         {
             await _store.AddToWindowAsync(addressKey, attempt.AppId, Policy.AddressWindow, now, ct);
         }
@@ -130,7 +138,7 @@ public sealed class CredentialThrottle(
         else
         {
             logger.LogWarning("Failed {Kind} check in app {AppId}: {Failures} consecutive failures of this account, which waits {WaitSeconds} s",
-                attempt.Kind, attempt.AppId, failures, lockedUntil > now ? Seconds(lockedUntil.Value - now) : 0);
+                attempt.Kind, attempt.AppId, attempt.Failures, attempt.LockedUntil > now ? Seconds(attempt.LockedUntil.Value - now) : 0);
         }
     }
 
@@ -146,13 +154,43 @@ public sealed class CredentialThrottle(
         await db.SaveChangesAsync(ct);
     }
 
-    /// <summary>The secret was right: the account's consecutive failures start again from zero.</summary>
+    /// <summary>The secret was right: the account's consecutive failures start again from zero, and the address gets its count back.</summary>
     public async Task RecordSuccessAsync(CredentialAttempt attempt, CancellationToken ct)
     {
-        if (attempt.AccountKey is { } accountKey && (attempt.Counted || attempt.FailuresBefore > 0))
+        if (attempt.Reserved)
         {
-            await _store.ResetFailuresAsync(accountKey, Now(), ct);
+            await _store.SucceededAsync(attempt.AccountKey, Windows(attempt), Now(), ct);
         }
+    }
+
+    /// <summary>The secret could not be checked (the server was too busy): the attempt was no guess, so its counts are given back.</summary>
+    public async Task GiveBackAsync(CredentialAttempt attempt, CancellationToken ct)
+    {
+        if (attempt.Reserved)
+        {
+            await _store.ReleaseAsync(attempt.AccountKey, attempt.Failures, Windows(attempt), Now(), ct);
+        }
+    }
+
+    /// <summary>
+    /// A secret that is too long to guess was not found (an unknown refresh token): counted for the
+    /// address after the lookup, so that a found one is never refused; 429 <c>rate_limited</c> once
+    /// the address has spent its budget, else the caller answers its own error.
+    /// </summary>
+    public async Task CountUnknownAsync(string appId, string kind, CancellationToken ct)
+    {
+        if (ThrottleKeys.Address(keys, http.HttpContext, "addr", appId) is not { } addressKey)
+        {
+            return;
+        }
+        var now = Now();
+        var counted = await _store.ReserveAsync(appId, null, null, [new(addressKey, Policy.AddressFailures)], Policy.AddressWindow, now, ct);
+        if (counted.Count == 0)
+        {
+            var row = (await _store.ReadAsync([addressKey], ct)).FirstOrDefault();
+            throw Refused(AddressBlockedUntil(row, now) ?? now.AddSeconds(1), now);
+        }
+        logger.LogWarning("Failed {Kind} check in app {AppId}", kind, appId);
     }
 
     /// <summary>
@@ -181,30 +219,11 @@ public sealed class CredentialThrottle(
             ? row.WindowStart + Policy.AddressWindow
             : null;
 
-    /// <summary>
-    /// The client address as a counter key: IPv4 as is, IPv6 by its /64 (one subscriber's network,
-    /// which holds more addresses than any budget); stored as a keyed hash, never in clear.
-    /// </summary>
-    private string? AddressKey(string appId)
-    {
-        if (http.HttpContext is not { } context)
-        {
-            return null;
-        }
-        var address = ClientAddress.Of(context);
-        string source;
-        if (address.AddressFamily == AddressFamily.InterNetworkV6)
-        {
-            var bytes = address.GetAddressBytes();
-            Array.Clear(bytes, 8, 8);
-            source = new IPAddress(bytes) + "/64";
-        }
-        else
-        {
-            source = address.ToString();
-        }
-        return $"addr:{appId}:{Convert.ToHexStringLower(keys.Blind(appId, "throttle-address", source))}";
-    }
+    private static List<(string Key, DateTime WindowStart)> Windows(RateLimitCounterStore.Counted? address) =>
+        address is null ? [] : [(address.Key, address.WindowStart)];
+
+    private static List<(string Key, DateTime WindowStart)> Windows(CredentialAttempt attempt) =>
+        attempt is { AddressKey: { } key, AddressWindowStart: { } start } ? [(key, start)] : [];
 
     private static ProblemException Refused(DateTime until, DateTime now) => Problems.RateLimited(Seconds(until - now), Wait);
 

@@ -1,19 +1,33 @@
+using System.Globalization;
+using System.Text;
 using Latchkey.Server.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
 
 namespace Latchkey.Server.Features.RateLimits;
 
 /// <summary>
-/// The atomic steps on <c>rate_limit_counters</c>, the same on SQLite and PostgreSQL: a row is
-/// created by INSERT … ON CONFLICT DO NOTHING (whoever loses the race updates the winner's row),
-/// and changed only by conditional UPDATEs that compare what they read (a compare-and-swap), so
-/// concurrent requests on several nodes never lose a count.
+/// The atomic steps on <c>rate_limit_counters</c>, the same on SQLite and PostgreSQL. An attempt is
+/// reserved by one INSERT … ON CONFLICT DO UPDATE … RETURNING over all the counters it spends (an
+/// account's consecutive failures, windows of addresses, apps or countries): each row counts it
+/// unless that row is locked or spent, and answers only if it counted, so concurrent requests on
+/// any number of nodes are serialised by the rows themselves and never lose a count.
 /// </summary>
 internal sealed class RateLimitCounterStore(LatchkeyDbContext db)
 {
     private const int Tries = 8;
 
-    public readonly record struct FailureCount(int Failures, DateTime? LockedUntil, bool Counted);
+    /// <summary>A counter as a reservation left it.</summary>
+    public sealed class Counted
+    {
+        public string Key { get; set; } = "";
+        public int ConsecutiveFailures { get; set; }
+        public DateTime WindowStart { get; set; }
+        public int WindowCount { get; set; }
+        public DateTime? LockedUntil { get; set; }
+    }
+
+    /// <summary>One fixed-window budget a reservation spends: at most <paramref name="Budget"/> per window.</summary>
+    public readonly record struct Window(string Key, int Budget);
 
     public async Task<List<RateLimitCounter>> ReadAsync(string?[] keys, CancellationToken ct)
     {
@@ -22,60 +36,103 @@ internal sealed class RateLimitCounterStore(LatchkeyDbContext db)
         {
             0 => [],
             1 => await db.RateLimitCounters.AsNoTracking().Where(c => c.Key == wanted[0]).ToListAsync(ct),
-            _ => await db.RateLimitCounters.AsNoTracking().Where(c => c.Key == wanted[0] || c.Key == wanted[1]).ToListAsync(ct),
+            _ => await db.RateLimitCounters.AsNoTracking().Where(c => wanted.Contains(c.Key)).ToListAsync(ct),
         };
     }
 
     /// <summary>
-    /// Adds one consecutive failure and sets the lock the policy gives for the new count. With
-    /// <paramref name="onlyIfUnlocked"/>, a locked account is not counted (Counted false, LockedUntil its lock).
+    /// In one statement: adds a consecutive failure to <paramref name="accountKey"/> (with the lock
+    /// the policy gives the new count) unless it is locked now, and one event to each window that is
+    /// not spent (a window that is over starts again with it). Answers the rows that counted it.
     /// </summary>
-    public async Task<FailureCount> AddFailureAsync(string key, string appId, RateLimitCounter? row, RateLimitOptions policy, DateTime now,
-        bool onlyIfUnlocked, CancellationToken ct)
+    public async Task<List<Counted>> ReserveAsync(string appId, string? accountKey, RateLimitOptions? policy, IReadOnlyList<Window> windows,
+        TimeSpan window, DateTime now, CancellationToken ct)
     {
-        for (var i = 0; i < Tries; i++)
+        var sql = new SqlBuilder();
+        var since = now - window;
+        // Note: rows in key order, as every statement here touches them, so that two statements never wait on each other's rows.
+        var keys = windows.Select(w => w.Key).Append(accountKey).OfType<string>().Order(StringComparer.Ordinal).ToList();
+        var firstLock = accountKey is null ? null : now + policy!.DelayAfter(1);
+        sql.Append("""INSERT INTO rate_limit_counters AS c ("Key", "AppId", "ConsecutiveFailures", "WindowStart", "WindowCount", "LockedUntil", "UpdatedAt") VALUES """);
+        for (var i = 0; i < keys.Count; i++)
         {
-            if (row is null)
-            {
-                // Note: the first failure never locks (at least one is free), so a new row has no lock.
-                if (await InsertAsync(key, appId, failures: 1, windowCount: 0, now, ct))
-                {
-                    return new FailureCount(1, null, true);
-                }
-                row = await ReadOneAsync(key, ct);
-                continue;
-            }
-            if (onlyIfUnlocked && row.LockedUntil > now)
-            {
-                return new FailureCount(row.ConsecutiveFailures, row.LockedUntil, false);
-            }
-            var (seen, failures) = (row.ConsecutiveFailures, row.ConsecutiveFailures + 1);
-            var lockedUntil = now + policy.DelayAfter(failures);
-            if (row.LockedUntil > now && !(lockedUntil > row.LockedUntil))
-            {
-                lockedUntil = row.LockedUntil;
-            }
-            var changed = await db.RateLimitCounters
-                .Where(c => c.Key == key && c.ConsecutiveFailures == seen && (!onlyIfUnlocked || c.LockedUntil == null || c.LockedUntil <= now))
-                .ExecuteUpdateAsync(c => c
-                    .SetProperty(x => x.ConsecutiveFailures, failures)
-                    .SetProperty(x => x.LockedUntil, lockedUntil)
-                    .SetProperty(x => x.UpdatedAt, now), ct);
-            if (changed == 1)
-            {
-                return new FailureCount(failures, lockedUntil, true);
-            }
-            row = await ReadOneAsync(key, ct);
+            var isAccount = keys[i] == accountKey;
+            sql.Append(i == 0 ? "(" : ", (").Param(keys[i]).Append(", ").Param(appId).Append(isAccount ? ", 1, " : ", 0, ").Param(now)
+                .Append(isAccount ? ", 0, " : ", 1, ").Param(isAccount ? firstLock : null).Append(", ").Param(now).Append(")");
         }
-        // Many requests fight over one account right now: that is an attack, so fail closed.
-        return new FailureCount(row?.ConsecutiveFailures ?? 0, now.AddSeconds(1), false);
+        sql.Append(""" ON CONFLICT ("Key") DO UPDATE SET """);
+        if (accountKey is not null)
+        {
+            var n = """c."ConsecutiveFailures" + 1""";
+            sql.Append(""" "ConsecutiveFailures" = CASE WHEN c."Key" = """).Param(accountKey).Append($""" THEN {n} ELSE c."ConsecutiveFailures" END, """);
+            sql.Append(""" "LockedUntil" = CASE WHEN c."Key" = """).Param(accountKey).Append(" THEN ");
+            LockFor(sql, n, policy!, now);
+            sql.Append(""" ELSE c."LockedUntil" END, """);
+        }
+        var notAccount = accountKey is null ? "1 = 1" : $"""c."Key" <> {sql.Placeholder(accountKey)}""";
+        var over = $"""c."WindowStart" <= {sql.Placeholder(since)}""";
+        sql.Append($""" "WindowStart" = CASE WHEN {notAccount} AND {over} THEN """).Param(now).Append(""" ELSE c."WindowStart" END, """);
+        sql.Append($""" "WindowCount" = CASE WHEN NOT ({notAccount}) THEN c."WindowCount" WHEN {over} THEN 1 ELSE c."WindowCount" + 1 END, """);
+        sql.Append(""" "UpdatedAt" = """).Param(now);
+        sql.Append(" WHERE ");
+        var windowOpen = new StringBuilder($"""({over} OR c."WindowCount" < CASE c."Key" """);
+        foreach (var w in windows)
+        {
+            windowOpen.Append($" WHEN {sql.Placeholder(w.Key)} THEN {sql.Placeholder(w.Budget)}");
+        }
+        windowOpen.Append(" ELSE 0 END)");
+        if (accountKey is null)
+        {
+            sql.Append(windowOpen.ToString());
+        }
+        else
+        {
+            var unlocked = $"""(c."LockedUntil" IS NULL OR c."LockedUntil" <= {sql.Placeholder(now)})""";
+            sql.Append($"""CASE WHEN c."Key" = {sql.Placeholder(accountKey)} THEN {unlocked} ELSE {(windows.Count == 0 ? "1 = 0" : windowOpen.ToString())} END""");
+        }
+        sql.Append(""" RETURNING "Key", "ConsecutiveFailures", "WindowStart", "WindowCount", "LockedUntil" """);
+        return await db.Database.SqlQueryRaw<Counted>(sql.Text, sql.Args).ToListAsync(ct);
     }
 
-    public Task ResetFailuresAsync(string key, DateTime now, CancellationToken ct) =>
-        db.RateLimitCounters.Where(c => c.Key == key).ExecuteUpdateAsync(c => c
-            .SetProperty(x => x.ConsecutiveFailures, 0)
-            .SetProperty(x => x.LockedUntil, (DateTime?)null)
-            .SetProperty(x => x.UpdatedAt, now), ct);
+    /// <summary>
+    /// Gives back what a reservation counted: the account's failure (and the lock it set, while the
+    /// count is still the one it made) and the window's event, if that window is still running.
+    /// </summary>
+    public Task ReleaseAsync(string? accountKey, int failures, IReadOnlyList<(string Key, DateTime WindowStart)> windows, DateTime now,
+        CancellationToken ct) =>
+        SettleAsync(accountKey, failures, reset: false, windows, now, ct);
+
+    /// <summary>A right secret: the account's failures start again from zero, and the windows get their event back.</summary>
+    public Task SucceededAsync(string? accountKey, IReadOnlyList<(string Key, DateTime WindowStart)> windows, DateTime now, CancellationToken ct) =>
+        SettleAsync(accountKey, 0, reset: true, windows, now, ct);
+
+    private async Task SettleAsync(string? accountKey, int failures, bool reset, IReadOnlyList<(string Key, DateTime WindowStart)> windows,
+        DateTime now, CancellationToken ct)
+    {
+        if (accountKey is null && windows.Count == 0)
+        {
+            return;
+        }
+        var sql = new SqlBuilder().Append("UPDATE rate_limit_counters SET ");
+        if (accountKey is not null)
+        {
+            var account = sql.Placeholder(accountKey);
+            sql.Append($""" "ConsecutiveFailures" = CASE WHEN "Key" = {account} THEN {(reset ? "0" : """CASE WHEN "ConsecutiveFailures" > 0 THEN "ConsecutiveFailures" - 1 ELSE 0 END""")} ELSE "ConsecutiveFailures" END, """);
+            // Note: a reservation that is given back takes its lock with it while the count is still the one it made.
+            var mine = reset ? "1 = 1" : $""" "ConsecutiveFailures" = {sql.Placeholder(failures)}""";
+            sql.Append($""" "LockedUntil" = CASE WHEN "Key" = {account} AND {mine} THEN NULL ELSE "LockedUntil" END, """);
+        }
+        if (windows.Count > 0)
+        {
+            // A window gets its event back only while it is the window that was spent.
+            var spent = string.Join(" OR ", windows.Select(w => $"""("Key" = {sql.Placeholder(w.Key)} AND "WindowStart" = {sql.Placeholder(w.WindowStart)})"""));
+            sql.Append($""" "WindowCount" = CASE WHEN "WindowCount" > 0 AND ({spent}) THEN "WindowCount" - 1 ELSE "WindowCount" END, """);
+        }
+        sql.Append(""" "UpdatedAt" = """).Param(now).Append(""" WHERE "Key" IN (""");
+        sql.Append(string.Join(", ", windows.Select(w => w.Key).Append(accountKey).OfType<string>().Order(StringComparer.Ordinal).Select(k => sql.Placeholder(k))));
+        sql.Append(")");
+        await db.Database.ExecuteSqlRawAsync(sql.Text, sql.Args, ct);
+    }
 
     /// <summary>Counts one event in the current fixed window, or starts a new window with it.</summary>
     public async Task AddToWindowAsync(string key, string appId, TimeSpan window, DateTime now, CancellationToken ct)
@@ -126,6 +183,29 @@ internal sealed class RateLimitCounterStore(LatchkeyDbContext db)
         return now.AddSeconds(1);
     }
 
+    /// <summary>
+    /// The lock <see cref="RateLimitOptions.DelayAfter"/> gives the count <paramref name="n"/>, as SQL:
+    /// the policy has few distinct waits (the doubling reaches its cap within a few steps), each
+    /// passed as a time computed here, so neither database has to do date arithmetic.
+    /// </summary>
+    private static void LockFor(SqlBuilder sql, string n, RateLimitOptions policy, DateTime now)
+    {
+        sql.Append($"CASE WHEN {n} >= ").Param(policy.LockAfterFailures).Append(" THEN ").Param(now.AddSeconds(policy.LockSeconds));
+        sql.Append($" WHEN {n} < ").Param(policy.FreeFailures).Append(" THEN NULL");
+        var failures = policy.FreeFailures;
+        var cap = now + policy.DelayAfter(policy.LockAfterFailures - 1);
+        for (; failures < policy.LockAfterFailures; failures++)
+        {
+            var until = now + policy.DelayAfter(failures);
+            if (until >= cap)
+            {
+                break;
+            }
+            sql.Append($" WHEN {n} = ").Param(failures).Append(" THEN ").Param(until);
+        }
+        sql.Append(" ELSE ").Param(cap).Append(" END");
+    }
+
     private Task<RateLimitCounter?> ReadOneAsync(string key, CancellationToken ct) =>
         db.RateLimitCounters.AsNoTracking().FirstOrDefaultAsync(c => c.Key == key, ct);
 
@@ -136,4 +216,33 @@ internal sealed class RateLimitCounterStore(LatchkeyDbContext db)
             VALUES ({key}, {appId}, {failures}, {now}, {windowCount}, {now})
             ON CONFLICT ("Key") DO NOTHING
             """, ct) == 1;
+
+    /// <summary>Raw SQL with EF's <c>{0}</c> placeholders, so that every value is a parameter on both providers.</summary>
+    private sealed class SqlBuilder
+    {
+        private readonly StringBuilder _text = new();
+        private readonly List<object> _args = [];
+
+        public string Text => _text.ToString();
+        public object[] Args => [.. _args];
+
+        public SqlBuilder Append(string text)
+        {
+            _text.Append(text);
+            return this;
+        }
+
+        /// <summary>A value as a parameter (a null as the literal NULL).</summary>
+        public SqlBuilder Param(object? value) => Append(Placeholder(value));
+
+        public string Placeholder(object? value)
+        {
+            if (value is null)
+            {
+                return "NULL";
+            }
+            _args.Add(value);
+            return "{" + (_args.Count - 1).ToString(CultureInfo.InvariantCulture) + "}";
+        }
+    }
 }

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+
 namespace Latchkey.Server.Features.RateLimits;
 
 public static class RateLimitsExtensions
@@ -9,7 +11,10 @@ public static class RateLimitsExtensions
             .Validate(RateLimitOptions.IsConsistent,
                 "Latchkey:RateLimits: FreeFailures must be below LockAfterFailures, and FirstDelaySeconds at most MaxDelaySeconds.")
             .ValidateOnStart();
+        services.AddOptions<SendLimitOptions>().BindConfiguration(SendLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SendLimitOptions>, SendLimitOptions.Validation>();
         services.AddScoped<CredentialThrottle>();
+        services.AddScoped<SendBudget>();
         return services;
     }
 }

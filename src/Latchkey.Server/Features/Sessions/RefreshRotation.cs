@@ -37,11 +37,12 @@ public sealed class RefreshRotation(
     {
         // Note: one connection for the whole refresh instead of one per query (each re-open costs a reset).
         await db.Database.OpenConnectionAsync(ct);
-        // S5: refresh tokens cannot be guessed, but an address that keeps sending unknown ones is probing: per address only.
-        var attempt = await throttle.EnsureAllowedAsync(app.Id, CredentialKinds.RefreshToken, null, ct);
+        // S5: refresh tokens cannot be guessed, but an address that keeps sending unknown ones is
+        // probing. Only unknown tokens are counted and refused (per address): a token that is found
+        // is never refused for its address, which thousands of phones behind carrier NAT may share.
         if (!Secrets.TryDecode(refreshToken, 32, out _))
         {
-            await throttle.RecordFailureAsync(attempt, ct);
+            await throttle.CountUnknownAsync(app.Id, CredentialKinds.RefreshToken, ct);
             throw Problems.RefreshTokenInvalid("The refresh token is not one this server issued.");
         }
 
@@ -55,7 +56,7 @@ public sealed class RefreshRotation(
             .FirstOrDefaultAsync(ct);
         if (found is null)
         {
-            await throttle.RecordFailureAsync(attempt, ct);
+            await throttle.CountUnknownAsync(app.Id, CredentialKinds.RefreshToken, ct);
             throw Problems.RefreshTokenInvalid("The refresh token is not known.");
         }
 

@@ -2,15 +2,17 @@ using System.Security.Cryptography;
 using Latchkey.Server.Features.Apps;
 using Latchkey.Server.Features.Users;
 using Latchkey.Server.Infrastructure.Crypto;
+using Latchkey.Server.Infrastructure.KeyStore;
 using Latchkey.Server.Infrastructure.Persistence;
+using Latchkey.Server.Infrastructure.Problems;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Latchkey.Server.Features.Setup;
 
 /// <summary>
-/// First-start work, after migrations: check the master key against the database, create the
-/// console app, and create the first super admin from the environment or print a setup link.
+/// First-start work, after migrations: check the master key against the database, prepare the
+/// key store (<see cref="KeyStoreSetup"/>), create the console app, and create the first super admin from the environment or print a setup link.
 /// Safe when several nodes start at once.
 /// </summary>
 public sealed class Bootstrap(
@@ -18,6 +20,7 @@ public sealed class Bootstrap(
     AppService apps,
     UserAccounts accounts,
     ServerKeys serverKeys,
+    KeyStoreSetup keyStore,
     IOptions<LatchkeyOptions> options,
     TimeProvider clock,
     ILogger<Bootstrap> logger)
@@ -27,6 +30,7 @@ public sealed class Bootstrap(
     public async Task RunAsync(CancellationToken ct)
     {
         await CheckMasterKeyAsync(ct);
+        await keyStore.RunAsync(ct);
         await apps.EnsureConsoleAsync(ct);
         // The first super admin lives in the console app.
         db.TenantAppId = App.ConsoleId;
@@ -45,8 +49,15 @@ public sealed class Bootstrap(
             }
             if (await accounts.FindByEmailAsync(console, normalised, ct) is null)
             {
-                await accounts.CreateWithPasswordAsync(console, normalised, password, Roles.SuperAdmin, metadata: null, ct);
-                logger.LogInformation("Created the first super admin {Email} from LATCHKEY_ADMIN_EMAIL.", normalised);
+                try
+                {
+                    await accounts.CreateWithPasswordAsync(console, normalised, password, Roles.SuperAdmin, metadata: null, ct);
+                    logger.LogInformation("Created the first super admin {Email} from LATCHKEY_ADMIN_EMAIL.", normalised);
+                }
+                catch (ProblemException taken) when (taken.Code == "email_taken")
+                {
+                    // Another node starting at once created them: the unique email index decided.
+                }
             }
             return;
         }
@@ -86,7 +97,7 @@ public sealed class Bootstrap(
         if (!CryptographicOperations.FixedTimeEquals(state.MasterKeyFingerprint, fingerprint))
         {
             throw new InvalidOperationException(
-                "The master key in LATCHKEY_KEYS_DIR (or LATCHKEY_MASTER_KEY) is not the one this database was created with. " +
+                "The master key in LATCHKEY_KEYS_DIR/master.key (or LATCHKEY_MASTER_KEY) is not the one this database was created with. " +
                 "Refusing to start: data written now could not be read with the right key, and stored data cannot be read with this one.");
         }
     }

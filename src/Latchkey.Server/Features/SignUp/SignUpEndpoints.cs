@@ -4,6 +4,7 @@ using Latchkey.Server.Features.Apps;
 using Latchkey.Server.Features.Challenges;
 using Latchkey.Server.Features.Mfa;
 using Latchkey.Server.Features.Passwords;
+using Latchkey.Server.Features.RateLimits;
 using Latchkey.Server.Features.Sessions;
 using Latchkey.Server.Features.Tokens;
 using Latchkey.Server.Features.Users;
@@ -48,7 +49,7 @@ public static class SignUpEndpoints
 
     internal static async Task<Results<Ok<TokenResponse>, Accepted<VerificationStarted>>> SignUpAsync(
         CurrentApp app, SignUpRequest request, UserAccounts accounts, PasswordHasher hasher, PasswordPolicy policy,
-        VerificationFlows flows, MfaGate mfa, CancellationToken ct)
+        VerificationFlows flows, MfaGate mfa, SendBudget budget, CancellationToken ct)
     {
         var settings = app.Settings;
         if (settings.AccessMode == AccessModes.InviteOnly)
@@ -62,6 +63,9 @@ public static class SignUpEndpoints
         var handle = HandleInput.Parse(request.Email, request.Phone, request.Device, required: true)!.Value;
         var details = NewAccountInput.Check(app.App, handle, request.Username, request.Password, request.Metadata, policy);
         JsonLimits.EnsureSmallObject(request.Parameters, "parameters");
+        // Before anything is hashed or sent: the address's sign-ups, and the budgets of the code or link that will follow.
+        var sends = settings.AccessMode == AccessModes.Registered || settings.SignupFlow != SignupFlows.None;
+        await budget.EnsureSignUpAllowedAsync(app.Id, sends ? handle : null, ct);
         await accounts.EnsureAvailableAsync(app.App, handle.IsEmail ? handle.Value : null, handle.IsEmail ? null : handle.Value, details.FoldedUsername, null, ct);
         var passwordHash = request.Password is { Length: > 0 } password ? await hasher.HashAsync(password, ct) : null;
         var language = HandleInput.Language(request.Device);
@@ -74,7 +78,7 @@ public static class SignUpEndpoints
                 PasswordHash = passwordHash,
                 Metadata = request.Metadata,
                 Device = request.Device,
-            }, language, ct);
+            }, language, ct, sendBudgetSpent: true);
             return TypedResults.Accepted($"/v1/apps/{app.Id}/signup/{pending.VerificationId}", pending);
         }
 
@@ -92,7 +96,7 @@ public static class SignUpEndpoints
         {
             return TypedResults.Ok(tokens);
         }
-        var verification = await flows.StartAsync(app.App, ChallengePurposes.Verify, handle, created.User.Id, null, language, ct);
+        var verification = await flows.StartAsync(app.App, ChallengePurposes.Verify, handle, created.User.Id, null, language, ct, sendBudgetSpent: true);
         return TypedResults.Ok(tokens with { Verification = verification });
     }
 

@@ -110,12 +110,8 @@ public static class SignUpLinkEndpoints
         }
         try
         {
-            var (challenge, first) = await challenges.ConfirmLinkAsync(app.App, token, VerificationFlows.SignupPurposes, ct);
-            if (first)
-            {
-                var (user, _) = await flows.CompleteAsync(app.App, challenge, ct);
-                await challenges.RecordOutcomeAsync(challenge, user.Id, ct);
-            }
+            await challenges.ConfirmLinkAsync(app.App, token, VerificationFlows.SignupPurposes,
+                async (challenge, cancel) => (await flows.CompleteAsync(app.App, challenge, cancel)).User.Id, ct);
             return Done(app.App);
         }
         catch (ProblemException problem)

@@ -27,7 +27,8 @@ public sealed class VerificationFlows(
     public static readonly string[] SignupPurposes = [ChallengePurposes.Signup, ChallengePurposes.Verify, ChallengePurposes.Upgrade];
 
     public async Task<VerificationStarted> StartAsync(
-        App app, string purpose, Handle handle, Guid? userId, ChallengePayload? payload, string? language, CancellationToken ct, string? flow = null)
+        App app, string purpose, Handle handle, Guid? userId, ChallengePayload? payload, string? language, CancellationToken ct, string? flow = null,
+        bool sendBudgetSpent = false)
     {
         flow ??= app.Settings.SignupFlow == SignupFlows.Link ? SignupFlows.Link : SignupFlows.Code;
         var started = await challenges.StartAsync(app, new ChallengeRequest
@@ -42,6 +43,7 @@ public sealed class VerificationFlows(
             Language = language,
             // Note: the link holds only its secret, never the verification id that collects the tokens.
             Link = (_, token) => $"{issuers.For(app.Id)}/signup/confirm?token={token}",
+            SendBudgetSpent = sendBudgetSpent,
         }, ct);
         return new VerificationStarted(started.Challenge.Id, flow, started.ExpiresIn);
     }

@@ -1,6 +1,7 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
 using Latchkey.Server.Features.Apps;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.IdentityModel.Tokens;
+using Latchkey.Server.Infrastructure.Http;
 
 namespace Latchkey.Server.Features.Tokens;
 
@@ -9,8 +10,10 @@ public static class DiscoveryEndpoints
 {
     public static RouteGroupBuilder MapDiscoveryEndpoints(this RouteGroupBuilder app)
     {
-        app.MapGet("/.well-known/jwks.json", JwksAsync).WithSummary("The app's public signing keys (JWKS)");
-        app.MapGet("/.well-known/openid-configuration", Discovery).WithSummary("The app as an OpenID Connect issuer");
+        app.MapGet("/.well-known/jwks.json", JwksAsync).Produces<Jwks>().Produces(StatusCodes.Status304NotModified)
+            .WithSummary("The app's public signing keys (JWKS); answers 304 to If-None-Match with its ETag");
+        app.MapGet("/.well-known/openid-configuration", Discovery).Produces<Dictionary<string, object>>().Produces(StatusCodes.Status304NotModified)
+            .WithSummary("The app as an OpenID Connect issuer; answers 304 to If-None-Match with its ETag");
         return app;
     }
 
@@ -18,22 +21,32 @@ public static class DiscoveryEndpoints
 
     public sealed record Jwk(string Kty, string Crv, string X, string Y, string Kid, string Use, string Alg);
 
-    internal static async Task<Ok<Jwks>> JwksAsync(CurrentApp app, SigningKeys keys, SigningKeyCache cache, HttpContext http, CancellationToken ct)
+    /// <summary>What resource servers may cache (RFC 7517 documents carry no expiry of their own).</summary>
+    internal const string CacheControl = "public, max-age=300";
+
+    internal static async Task<IResult> JwksAsync(CurrentApp app, SigningKeys keys, JwksDocuments documents, HttpContext http, CancellationToken ct) =>
+        (await documents.GetAsync(app.Id, keys, ct)).Answer(http, CacheControl);
+
+    internal static IResult Discovery(CurrentApp app, Issuers issuers, HttpContext http) =>
+        DiscoveryDocuments.For(issuers.For(app.Id)).Answer(http, CacheControl);
+
+    /// <summary>The discovery document of each issuer, built once: it depends on nothing but the issuer URL.</summary>
+    private static class DiscoveryDocuments
     {
-        var published = await keys.GetPublishedAsync(app.Id, ct);
-        var jwks = published.Select(row =>
-        {
-            var parameters = cache.PublicKey(row.Id, () => SigningKeys.OpenPublicKey(row)).ECDsa.ExportParameters(includePrivateParameters: false);
-            return new Jwk("EC", "P-256", Base64UrlEncoder.Encode(parameters.Q.X), Base64UrlEncoder.Encode(parameters.Q.Y), row.Id, "sig", row.Algorithm);
-        }).ToList();
-        http.Response.Headers.CacheControl = "public, max-age=300";
-        return TypedResults.Ok(new Jwks(jwks));
+        // Note: one per app and public URL; the bound only keeps a flood of unknown names from growing it.
+        private const int Most = 100_000;
+        private static readonly ConcurrentDictionary<string, CachedJson> Documents = new(StringComparer.Ordinal);
+
+        public static CachedJson For(string issuer) =>
+            Documents.TryGetValue(issuer, out var known) ? known
+            : Documents.Count < Most ? Documents.GetOrAdd(issuer, Build)
+            : Build(issuer);
+
+        private static CachedJson Build(string issuer) => new(JsonSerializer.SerializeToUtf8Bytes(Document(issuer)));
     }
 
-    internal static Ok<Dictionary<string, object>> Discovery(CurrentApp app, Issuers issuers)
-    {
-        var issuer = issuers.For(app.Id);
-        return TypedResults.Ok(new Dictionary<string, object>
+    private static Dictionary<string, object> Document(string issuer) =>
+        new()
         {
             ["issuer"] = issuer,
             ["jwks_uri"] = $"{issuer}/.well-known/jwks.json",
@@ -49,6 +62,5 @@ public static class DiscoveryEndpoints
             ["revocation_endpoint"] = $"{issuer}/oauth/revoke",
             ["revocation_endpoint_auth_methods_supported"] = new[] { "client_secret_basic" },
             ["claims_supported"] = new[] { "iss", "aud", "sub", "sid", "iat", "exp", "role", "plan" },
-        });
-    }
+        };
 }

@@ -9,7 +9,7 @@ namespace Latchkey.Server.Features.Tokens;
 /// it signed (or that a holder of its private half signs, with any expiry) is refused: validation
 /// and the JWKS read the same rule (<see cref="SigningKeys.FindPublishedAsync"/>).
 /// </summary>
-public sealed class KeyRevocation(LatchkeyDbContext db, KeyRotation rotation, TimeProvider clock)
+public sealed class KeyRevocation(LatchkeyDbContext db, KeyRotation rotation, JwksDocuments jwks, TimeProvider clock)
 {
     public enum Result
     {
@@ -46,6 +46,7 @@ public sealed class KeyRevocation(LatchkeyDbContext db, KeyRotation rotation, Ti
         var revoked = await db.SigningKeys
             .Where(k => k.Id == keyId && k.AppId == appId && k.RevokedAt == null)
             .ExecuteUpdateAsync(k => k.SetProperty(x => x.RevokedAt, now), ct);
+        jwks.Forget(appId);
         return new Outcome(revoked == 1 ? Result.Revoked : Result.AlreadyRevoked, replacement);
     }
 }

@@ -22,6 +22,7 @@ public sealed class KeyRotation(
     SigningKeys keys,
     IOptions<SigningKeyOptions> options,
     AuditLog audit,
+    JwksDocuments jwks,
     TimeProvider clock,
     ILogger<KeyRotation> logger)
 {
@@ -107,6 +108,7 @@ public sealed class KeyRotation(
         var next = keys.Create(appId, activeFrom);
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
+        jwks.Forget(appId);
         db.ChangeTracker.Clear();
         return next;
     }
@@ -131,6 +133,8 @@ public sealed class ScheduledKeyRotation(
         using var timer = new PeriodicTimer(options.Value.CheckInterval, clock);
         do
         {
+            // Off the timer's thread, so that missed ticks collapse into one turn (see LeasedJob).
+            await Task.Yield();
             try
             {
                 await using var scope = scopes.CreateAsyncScope();

@@ -42,6 +42,8 @@ public static class AdminUserChanges
         [MaxLength(32)] public string? Role { get; init; }
         public bool? EmailVerified { get; init; }
         public JsonObject? Metadata { get; init; }
+        /// <summary>What the app grants the user (read-only for them).</summary>
+        public JsonObject? AppMetadata { get; init; }
     }
 
     public sealed record UpdateUserRequest
@@ -72,6 +74,10 @@ public static class AdminUserChanges
         [MaxLength(64)] public string? Pin { get; init; }
         /// <summary>U1: replaces the user's custom roles (needs admin:roles too).</summary>
         public List<string?>? Roles { get; init; }
+        /// <summary>Replaces the user's own metadata ({} empties it).</summary>
+        public JsonObject? Metadata { get; init; }
+        /// <summary>Replaces what the app grants the user ({} empties it); the user cannot change it.</summary>
+        public JsonObject? AppMetadata { get; init; }
     }
 
     internal static async Task<Created<AdminUserEndpoints.AdminUserView>> CreateAsync(
@@ -92,6 +98,7 @@ public static class AdminUserChanges
             policy.Check(password, email);
         }
         JsonLimits.EnsureSmallObject(request.Metadata, "metadata");
+        JsonLimits.EnsureSmallObject(request.AppMetadata, "appMetadata");
         await accounts.EnsureAvailableAsync(app, email, phone, name.FoldedUsername, null, ct);
         var created = await accounts.CreateAsync(app, new NewUser
         {
@@ -102,6 +109,7 @@ public static class AdminUserChanges
             PasswordHash = request.Password is { Length: > 0 } p ? await hasher.HashAsync(p, ct) : null,
             Role = role,
             Metadata = request.Metadata,
+            AppMetadata = request.AppMetadata,
         }, ct);
         audit.Record(admin, appId, "user.create", created.User.Id);
         await db.SaveChangesAsync(ct);
@@ -178,9 +186,22 @@ public static class AdminUserChanges
             await roleAssignments.ReplaceAsync(admin, appId, user.Id, request.Roles, ct);
             changed.Add("roles");
         }
+        if (request.Metadata is not null || request.AppMetadata is not null)
+        {
+            JsonLimits.EnsureSmallObject(request.Metadata, "metadata");
+            JsonLimits.EnsureSmallObject(request.AppMetadata, "appMetadata");
+            var profile = UserProfiles.Read(user, key);
+            UserProfiles.Write(user, key, profile with
+            {
+                Metadata = (JsonObject?)request.Metadata?.DeepClone() ?? profile.Metadata,
+                AppMetadata = (JsonObject?)request.AppMetadata?.DeepClone() ?? profile.AppMetadata,
+            });
+            changed.AddRange(request.Metadata is null ? [] : ["metadata"]);
+            changed.AddRange(request.AppMetadata is null ? [] : ["appMetadata"]);
+        }
         if (changed.Count == 0)
         {
-            throw Problems.InvalidRequest("Nothing to change: give email, phone, username, password, role, plan, planExpiresAt, disabled, pin or roles.");
+            throw Problems.InvalidRequest("Nothing to change: give email, phone, username, password, role, plan, planExpiresAt, disabled, pin, roles, metadata or appMetadata.");
         }
         user.UpdatedAt = clock.GetUtcNow().UtcDateTime;
         audit.Record(admin, appId, "user.update", user.Id, string.Join(",", changed));

@@ -28,6 +28,12 @@ public static class AdminUserEndpoints
     {
         /// <summary>U4: when the plan ends (UTC); null for free and for a paid plan without end. <see cref="Plan"/> is the plan the user has now.</summary>
         public DateTime? PlanExpiresAt { get; init; }
+
+        /// <summary>The user's own metadata (they edit it with PATCH /me).</summary>
+        public System.Text.Json.Nodes.JsonObject Metadata { get; init; } = [];
+
+        /// <summary>What the app grants the user: admins, app server keys and trusted invitations write it.</summary>
+        public System.Text.Json.Nodes.JsonObject AppMetadata { get; init; } = [];
     }
 
     public sealed record RevokedSessions(int Revoked);
@@ -104,6 +110,8 @@ public static class AdminUserEndpoints
             handles?.Username, user.Anonymous, user.Disabled, user.Role, PlanRules.Effective(user, now), user.CreatedAt, roles)
         {
             PlanExpiresAt = PlanRules.EffectiveExpiry(user, now),
+            Metadata = handles?.Metadata ?? [],
+            AppMetadata = handles?.AppMetadata ?? [],
         };
     }
 }

@@ -7,6 +7,8 @@ namespace Latchkey.Server.Features.Users;
 /// <summary>
 /// Email normalisation: trimmed, Unicode NFKC, lower-cased, international domains in their ASCII
 /// (punycode) form. Two spellings of one mailbox give one user; lookups use the normal form.
+/// Characters that render as nothing (<see cref="DefaultIgnorables"/>) are refused, and
+/// <see cref="Skeleton"/> tells look-alikes of an address apart from it.
 /// </summary>
 public static class EmailAddress
 {
@@ -22,7 +24,7 @@ public static class EmailAddress
         }
         var text = input.Trim().Normalize(NormalizationForm.FormKC);
         var at = text.LastIndexOf('@');
-        if (at <= 0 || at == text.Length - 1 || text.Any(char.IsWhiteSpace) || text.Any(char.IsControl))
+        if (at <= 0 || at == text.Length - 1 || text.Any(char.IsWhiteSpace) || text.Any(char.IsControl) || DefaultIgnorables.AnyIn(text))
         {
             return false;
         }
@@ -46,5 +48,27 @@ public static class EmailAddress
         }
         normalised = candidate;
         return true;
+    }
+
+    /// <summary>
+    /// The UTS #39 skeleton of a normalised address, read as people see it (the domain in Unicode,
+    /// not punycode), and whether that reading is all ASCII. Two addresses that differ only in
+    /// ASCII are different mailboxes (<c>a.b@x</c>, <c>ab@x</c>, <c>rn@x</c>, <c>m@x</c>), however
+    /// alike their skeletons: only a difference in a non-ASCII character makes a look-alike.
+    /// </summary>
+    public static (string Skeleton, bool Ascii) Skeleton(string normalised)
+    {
+        var at = normalised.LastIndexOf('@');
+        string domain;
+        try
+        {
+            domain = Idn.GetUnicode(normalised[(at + 1)..]);
+        }
+        catch (ArgumentException)
+        {
+            domain = normalised[(at + 1)..];
+        }
+        var shown = normalised[..at] + "@" + domain;
+        return (Confusables.Skeleton(shown), System.Text.Ascii.IsValid(shown));
     }
 }

@@ -35,6 +35,27 @@ public static class Phones
         }
     }
 
+    /// <summary>
+    /// The country an E.164 number belongs to, as its prefix says: an ISO 3166 region code ("GB"), or
+    /// the calling code ("+882") of a number outside any country (international networks).
+    /// </summary>
+    public static string CountryOf(string e164)
+    {
+        try
+        {
+            var number = Util.Parse(e164, null);
+            var region = Util.GetRegionCodeForNumber(number);
+            return region is null or "001" or "ZZ" ? "+" + number.CountryCode : region;
+        }
+        catch (NumberParseException)
+        {
+            return "+";
+        }
+    }
+
+    /// <summary>Whether <paramref name="region"/> is an ISO 3166 region code that phone numbers are known for.</summary>
+    public static bool IsRegion(string region) => Util.GetSupportedRegions().Contains(region);
+
     /// <summary>Whether a login handle looks like a phone number rather than a user name.</summary>
     public static bool LooksLikePhone(string handle)
     {

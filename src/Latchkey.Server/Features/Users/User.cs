@@ -14,6 +14,11 @@ public sealed class User : ITenantOwned
     public required string AppId { get; set; }
     public byte[]? EmailIndex { get; set; }
     public byte[]? EmailSealed { get; set; }
+    /// <summary>
+    /// Blind index of the email's UTS #39 skeleton (<see cref="EmailAddress.Skeleton"/>): finds
+    /// the addresses a new one would look like. Not unique: ASCII-only addresses may share one.
+    /// </summary>
+    public byte[]? EmailSkeletonIndex { get; set; }
     public bool EmailVerified { get; set; }
     /// <summary>Blind index of the E.164 phone number.</summary>
     public byte[]? PhoneIndex { get; set; }
@@ -66,6 +71,7 @@ internal sealed class UserConfiguration : IEntityTypeConfiguration<User>
         user.Property(u => u.PasswordHash).HasMaxLength(256);
         // Note: NULL emails (anonymous users, phone-only users) never collide in a unique index.
         user.HasIndex(u => new { u.AppId, u.EmailIndex }).IsUnique();
+        user.HasIndex(u => new { u.AppId, u.EmailSkeletonIndex });
         user.HasIndex(u => new { u.AppId, u.PhoneIndex }).IsUnique();
         user.HasIndex(u => new { u.AppId, u.UsernameIndex }).IsUnique();
         user.HasIndex(u => new { u.AppId, u.Anonymous });

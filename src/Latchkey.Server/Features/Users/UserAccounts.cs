@@ -23,6 +23,8 @@ public sealed record NewUser
     public bool Anonymous { get; init; }
     public string Role { get; init; } = Roles.User;
     public JsonObject? Metadata { get; init; }
+    /// <summary>What the app grants (<see cref="Profile.AppMetadata"/>): only from admins, app server keys and trusted invitations.</summary>
+    public JsonObject? AppMetadata { get; init; }
 }
 
 /// <summary>Creates users and finds them by any of their handles (through blind indexes).</summary>
@@ -49,6 +51,12 @@ public sealed class UserAccounts(
     /// <summary>Stores a new user with a data key of its own; a race on a handle answers as taken.</summary>
     public async Task<Created> CreateAsync(App app, NewUser spec, CancellationToken ct)
     {
+        // Note: every way in ends here (sign-up, code sign-in, invitations, admins), so a
+        // look-alike is refused even when its sign-up was started before the real address existed.
+        if (spec.Email is not null && await LooksLikeAnotherEmailAsync(app.Id, spec.Email, null, ct))
+        {
+            throw Problems.EmailTaken();
+        }
         var now = clock.GetUtcNow().UtcDateTime;
         var user = new User
         {
@@ -65,9 +73,10 @@ public sealed class UserAccounts(
         SetEmail(user, key, spec.Email, spec.EmailVerified);
         SetPhone(user, key, spec.Phone, spec.PhoneVerified);
         SetUsername(user, key, spec.Username);
-        if (spec.Metadata is not null)
+        if (spec.Metadata is not null || spec.AppMetadata is not null)
         {
-            user.ProfileSealed = key.Encrypt(UserFields.Profile, JsonSerializer.Serialize(new Profile { Metadata = spec.Metadata }, JsonSerializerOptions.Web));
+            user.ProfileSealed = key.Encrypt(UserFields.Profile,
+                JsonSerializer.Serialize(new Profile { Metadata = spec.Metadata, AppMetadata = spec.AppMetadata }, JsonSerializerOptions.Web));
         }
 
         db.Users.Add(user);
@@ -89,7 +98,7 @@ public sealed class UserAccounts(
     /// <summary>Refuses a handle that another user of the app (not <paramref name="except"/>) already has.</summary>
     public async Task EnsureAvailableAsync(App app, string? email, string? phone, string? foldedUsername, Guid? except, CancellationToken ct)
     {
-        if (email is not null && await TakenAsync(app.Id, "email", email, except, ct))
+        if (email is not null && (await TakenAsync(app.Id, "email", email, except, ct) || await LooksLikeAnotherEmailAsync(app.Id, email, except, ct)))
         {
             throw Problems.EmailTaken();
         }
@@ -117,9 +126,43 @@ public sealed class UserAccounts(
         };
     }
 
+    /// <summary>
+    /// Defect 8 of the review: an address that looks like another user's (<c>l\u0435git@x</c>, with
+    /// a Cyrillic е, beside <c>legit@x</c>) counts as taken, as if it were the same. Addresses
+    /// that differ only in ASCII never do (<see cref="EmailAddress.Skeleton"/>); to know whether
+    /// an existing look-alike is ASCII only, its email is opened (rare: it takes a skeleton match).
+    /// </summary>
+    private async Task<bool> LooksLikeAnotherEmailAsync(string appId, string email, Guid? except, CancellationToken ct)
+    {
+        var (skeleton, ascii) = EmailAddress.Skeleton(email);
+        var index = SkeletonIndex(appId, skeleton);
+        var alike = await db.Users.AsNoTracking()
+            .Where(u => u.AppId == appId && u.Id != except && u.EmailSkeletonIndex == index)
+            .Select(u => new { u.Id, u.EmailSealed })
+            .Take(50)
+            .ToListAsync(ct);
+        if (!ascii)
+        {
+            return alike.Count > 0;
+        }
+        foreach (var other in alike)
+        {
+            var otherEmail = (await keyring.FindAsync(other.Id, ct))?.Decrypt(UserFields.Email, other.EmailSealed);
+            if (otherEmail is not null && otherEmail != email && !EmailAddress.Skeleton(otherEmail).Ascii)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>The blind index of an email's skeleton, keyed like the email's own index.</summary>
+    public byte[] SkeletonIndex(string appId, string skeleton) => serverKeys.Blind(appId, "email-skeleton", skeleton);
+
     public void SetEmail(User user, UserKey key, string? email, bool verified)
     {
         user.EmailIndex = email is null ? null : serverKeys.Blind(user.AppId, "email", email);
+        user.EmailSkeletonIndex = email is null ? null : SkeletonIndex(user.AppId, EmailAddress.Skeleton(email).Skeleton);
         user.EmailSealed = key.Encrypt(UserFields.Email, email);
         user.EmailVerified = email is not null && verified;
     }

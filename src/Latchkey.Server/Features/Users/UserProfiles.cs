@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Latchkey.Server.Infrastructure.KeyStore;
 
 namespace Latchkey.Server.Features.Users;
@@ -16,8 +17,22 @@ public sealed class UserProfiles(UserKeyring keyring)
         var email = key.Decrypt(UserFields.Email, user.EmailSealed);
         var phone = key.Decrypt(UserFields.Phone, user.PhoneSealed);
         var username = key.Decrypt(UserFields.Username, user.UsernameSealed);
-        return new UserView(user.Id, Handle(user, email, phone, username), email, phone, username, user.Anonymous, user.Role, user.Plan, user.PlanExpiresAt);
+        var profile = Read(user, key);
+        return new UserView(user.Id, Handle(user, email, phone, username), email, phone, username, user.Anonymous, user.Role, user.Plan, user.PlanExpiresAt)
+        {
+            Metadata = profile.Metadata ?? [],
+            AppMetadata = profile.AppMetadata ?? [],
+        };
     }
+
+    /// <summary>The user's sealed profile document; an empty one when none was written yet.</summary>
+    public static Profile Read(User user, UserKey key) =>
+        key.Decrypt(UserFields.Profile, user.ProfileSealed) is { } json
+            ? JsonSerializer.Deserialize<Profile>(json, JsonSerializerOptions.Web)!
+            : new Profile();
+
+    public static void Write(User user, UserKey key, Profile profile) =>
+        user.ProfileSealed = key.Encrypt(UserFields.Profile, JsonSerializer.Serialize(profile, JsonSerializerOptions.Web));
 
     /// <summary>An anonymous user's handle is ANON_ and its id (the seeds' form); others go by email, phone or name.</summary>
     public static string Handle(User user, string? email, string? phone, string? username) =>

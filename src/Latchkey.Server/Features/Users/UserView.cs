@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace Latchkey.Server.Features.Users;
 
 /// <summary>
@@ -13,4 +15,11 @@ public sealed record UserView(
     bool Anonymous,
     string Role,
     string Plan,
-    DateTime? PlanExpiresAt);
+    DateTime? PlanExpiresAt)
+{
+    /// <summary>The user's own metadata (PATCH /me writes it).</summary>
+    public JsonObject Metadata { get; init; } = [];
+
+    /// <summary>What the app granted (admins, app server keys, trusted invitations); read-only for the user.</summary>
+    public JsonObject AppMetadata { get; init; } = [];
+}

@@ -4,13 +4,17 @@ using System.Text;
 namespace Latchkey.Server.Infrastructure.Crypto;
 
 /// <summary>
-/// The platform's root secret, kept outside the database (LATCHKEY_KEYS_DIR/master.key or
-/// LATCHKEY_MASTER_KEY). Every other server-side key is derived from it with HKDF, one purpose
-/// per derived key, so the master key itself never encrypts anything.
+/// The platform's root secret and the only one kept outside the databases
+/// (LATCHKEY_MASTER_KEY, or LATCHKEY_KEYS_DIR/master.key). Every other server-side key is derived
+/// from it with HKDF, one purpose per derived key, or stored in the key store wrapped by such a
+/// key; the master key itself never encrypts anything.
 /// </summary>
 public sealed class MasterKey
 {
     public const int Size = 32;
+    public const string FileName = "master.key";
+    public const string EnvironmentName = "LATCHKEY_MASTER_KEY";
+
     private readonly byte[] _key;
 
     public MasterKey(byte[] key)
@@ -27,53 +31,62 @@ public sealed class MasterKey
         HKDF.DeriveKey(HashAlgorithmName.SHA256, _key, Size, salt: [], info: Encoding.UTF8.GetBytes("latchkey:" + purpose));
 
     /// <summary>
-    /// Loads the key from the environment or the keys folder, creating the file on a first start.
-    /// Two nodes starting at once on a shared folder agree: the file is created exclusively and
-    /// the loser reads the winner's key.
+    /// The key from the environment when set, else from the keys folder, where a first start
+    /// creates it. The file appears only whole: it is written and flushed under a temporary name,
+    /// then linked in place without replacing (<see cref="ExclusiveFile"/>), so of nodes starting
+    /// at once on a shared folder exactly one key wins and every node reads that one.
     /// </summary>
-    public static MasterKey Load(string? base64FromEnvironment, string keysDirectory, ILogger logger)
+    public static MasterKey Load(string? fromEnvironment, string keysDirectory, ILogger logger)
     {
-        if (!string.IsNullOrWhiteSpace(base64FromEnvironment))
+        if (!string.IsNullOrWhiteSpace(fromEnvironment))
         {
-            return new MasterKey(DecodeOrThrow(base64FromEnvironment, "LATCHKEY_MASTER_KEY"));
+            return new MasterKey(Parse(fromEnvironment, EnvironmentName));
         }
 
         Directory.CreateDirectory(keysDirectory);
-        var path = Path.Combine(keysDirectory, "master.key");
+        var path = Path.Combine(keysDirectory, FileName);
         if (!File.Exists(path))
         {
-            try
+            var fresh = Encoding.ASCII.GetBytes(Convert.ToBase64String(RandomNumberGenerator.GetBytes(Size)) + "\n");
+            if (ExclusiveFile.TryCreate(path, fresh))
             {
-                var fresh = RandomNumberGenerator.GetBytes(Size);
-                using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None);
-                if (!OperatingSystem.IsWindows())
-                {
-                    File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-                }
-                stream.Write(Encoding.ASCII.GetBytes(Convert.ToBase64String(fresh) + "\n"));
-                logger.LogWarning("Created a new master key at {Path}. Back it up: without it no stored personal data can be read.", path);
-            }
-            catch (IOException) when (File.Exists(path))
-            {
-                // Another node created it first; fall through and read theirs.
+                logger.LogWarning("Created a new master key at {Path}. Back it up with the databases: without it no stored personal data can be read.", path);
             }
         }
-        return new MasterKey(DecodeOrThrow(File.ReadAllText(path).Trim(), path));
+        return new MasterKey(Parse(File.ReadAllText(path), path));
     }
 
-    private static byte[] DecodeOrThrow(string base64, string source)
+    /// <summary>Whether <paramref name="text"/> is a master key as <see cref="Parse"/> reads it (for start-up validation).</summary>
+    public static bool IsValid(string text) => TryDecode(text, out _);
+
+    public static string FormatError(string source) =>
+        $"The master key in {source} must be {Size} random bytes written as base64 (44 characters) or hex (64 characters), " +
+        "e.g. the output of `openssl rand -base64 32`.";
+
+    /// <summary>Base64 (standard or URL-safe) or hex; the message never repeats the value.</summary>
+    private static byte[] Parse(string text, string source) =>
+        TryDecode(text, out var key) ? key : throw new InvalidOperationException(FormatError(source));
+
+    private static bool TryDecode(string text, out byte[] key)
     {
-        try
+        var trimmed = text.Trim();
+        key = [];
+        if (trimmed.Length == Size * 2 && trimmed.All(char.IsAsciiHexDigit))
         {
-            var bytes = Convert.FromBase64String(base64);
-            if (bytes.Length == Size)
-            {
-                return bytes;
-            }
+            key = Convert.FromHexString(trimmed);
+            return true;
         }
-        catch (FormatException)
+        var standard = trimmed.Replace('-', '+').Replace('_', '/');
+        if (standard.Length % 4 != 0)
         {
+            standard = standard.PadRight(standard.Length + 4 - standard.Length % 4, '=');
         }
-        throw new InvalidOperationException($"The master key in {source} must be {Size} bytes, base64-encoded.");
+        var buffer = new byte[standard.Length];
+        if (Convert.TryFromBase64String(standard, buffer, out var written) && written == Size)
+        {
+            key = buffer[..written];
+            return true;
+        }
+        return false;
     }
 }

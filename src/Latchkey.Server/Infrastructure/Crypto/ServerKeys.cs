@@ -1,5 +1,7 @@
+using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using Latchkey.Server.Infrastructure.Http;
 
 namespace Latchkey.Server.Infrastructure.Crypto;
 
@@ -40,4 +42,14 @@ public sealed class ServerKeys(MasterKey master)
     /// <summary>HMAC-SHA256 of a normalised value, scoped by app and kind, e.g. ("app1", "email", "a@b.c").</summary>
     public byte[] Blind(string appId, string kind, string normalisedValue) =>
         HMACSHA256.HashData(BlindIndex, Encoding.UTF8.GetBytes($"{appId}\n{kind}\n{normalisedValue}"));
+
+    /// <summary>
+    /// A client address as the audit trail and its log lines name it: <c>ip-</c> and 80 bits of
+    /// <see cref="Blind"/> (the key family of the per-address rate-limit counters) over the address,
+    /// per app. The same address reads alike within an app's trail and differently in another
+    /// app's; without the master key nobody can tell which address it was, not even by trying
+    /// every IPv4 address.
+    /// </summary>
+    public string AddressPseudonym(string appId, IPAddress address) =>
+        "ip-" + Convert.ToHexStringLower(Blind(appId, "audit-address", IpRange.Normalise(address).ToString()).AsSpan(0, 10));
 }

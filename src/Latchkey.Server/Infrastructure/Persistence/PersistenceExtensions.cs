@@ -31,7 +31,7 @@ public static class PersistenceExtensions
         return services;
     }
 
-    /// <summary>Applies pending migrations to both databases. EF Core takes a migration lock, so nodes may start together.</summary>
+    /// <summary>Applies pending migrations to both databases; nodes may start together (<see cref="MigrateAsync"/>).</summary>
     public static async Task MigrateLatchkeyDatabasesAsync(this IServiceProvider services, CancellationToken ct)
     {
         await using var scope = services.CreateAsyncScope();
@@ -48,14 +48,30 @@ public static class PersistenceExtensions
                 await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
                 await db.Database.CloseConnectionAsync();
             }
+            await MigrateAsync(db, ct);
+        }
+    }
+
+    /// <summary>
+    /// Note: on PostgreSQL the migration lock is held per migration's transaction, so a node that
+    /// starts on a database another node is creating or migrating can try a migration that
+    /// the other has just applied. Each migration runs in a transaction, so the failed one left
+    /// nothing behind; the next pass reads the history again and goes on after it.
+    /// </summary>
+    private static async Task MigrateAsync(DbContext db, CancellationToken ct)
+    {
+        var passes = db.Database.GetMigrations().Count() + 1;
+        for (var pass = 1; ; pass++)
+        {
             try
             {
                 await db.Database.MigrateAsync(ct);
+                return;
             }
-            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DuplicateDatabase or PostgresErrorCodes.UniqueViolation)
+            catch (PostgresException e) when (pass < passes && e.SqlState is PostgresErrorCodes.DuplicateDatabase or PostgresErrorCodes.UniqueViolation
+                or PostgresErrorCodes.DuplicateColumn or PostgresErrorCodes.DuplicateTable or PostgresErrorCodes.DuplicateObject)
             {
-                // Another node created the database in the same instant; its migration lock now orders us.
-                await db.Database.MigrateAsync(ct);
+                // Another node created the database or applied this migration in the same instant.
             }
         }
     }

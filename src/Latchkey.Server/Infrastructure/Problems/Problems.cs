@@ -45,6 +45,9 @@ public static class Problems
     public static ProblemException TooManyAttempts(int retryAfterSeconds, string detail) =>
         new(StatusCodes.Status429TooManyRequests, "too_many_attempts", detail) { RetryAfterSeconds = retryAfterSeconds };
 
+    public static ProblemException SmsCountryNotAllowed() =>
+        new(StatusCodes.Status403Forbidden, "sms_country_not_allowed", "This server does not send text messages to phone numbers of this country.");
+
     public static ProblemException IpNotAllowed() =>
         new(StatusCodes.Status403Forbidden, "ip_not_allowed", "This app does not accept requests from your network address.");
 

@@ -10,8 +10,8 @@ namespace Latchkey.Tests.Features.Audit;
 
 /// <summary>
 /// The audit trail is tamper-evident (MISSION P5): records are linked in a keyed hash chain per
-/// app, and its head is signed and checkpointed outside the database. Each test tampers with the
-/// database (or the checkpoint file) the way an attacker could and sees verify name the break.
+/// app, and its head is signed and checkpointed in the key store, outside the main database. Each
+/// test tampers with a database the way an attacker could and sees verify name the break.
 /// </summary>
 public abstract class AuditChainTests(ServerFixture fixture) : AuditTest(fixture)
 {
@@ -111,37 +111,38 @@ public abstract class AuditChainTests(ServerFixture fixture) : AuditTest(fixture
     }
 
     [Fact]
-    public async Task The_checkpoint_verifies_outside_Latchkey_and_an_edited_checkpoint_file_is_detected()
+    public async Task The_checkpoint_verifies_outside_Latchkey_and_an_edited_checkpoint_row_is_detected()
     {
         var app = await AppWithRecordsAsync(signUps: 2);
         var key = await OkJsonAsync(await GetAsync("/v1/admin/audit/checkpoint-key", await AdminTokenAsync()));
-        var file = JsonNode.Parse(await File.ReadAllTextAsync(CheckpointPath(app), Ct))!.AsObject();
-        Assert.Equal(3, file["seq"]!.GetValue<long>());
-        Assert.Equal(Str(key, "keyId"), Str(file, "keyId"));
-        Assert.Equal(Str(key["jwk"], "kid"), Str(file, "keyId"));
+        AssertValid(await VerifyAsync(app), 3);
+        var stored = await StoredCheckpointAsync(app);
+        Assert.NotNull(stored);
+        Assert.Equal(3, stored.Seq);
+        Assert.Equal(Str(key, "keyId"), stored.KeyId);
+        Assert.Equal(Str(key["jwk"], "kid"), stored.KeyId);
 
         // Anyone holding the published public key can check the checkpoint (e.g. in a log pipeline).
         using (var publicKey = ECDsa.Create())
         {
             publicKey.ImportFromPem(Str(key, "publicKeyPem"));
-            var payload = string.Join('\n', "latchkey-audit-checkpoint-v1", app, file["seq"]!.GetValue<long>(), Str(file, "hash"), Str(file, "at"));
-            Assert.True(publicKey.VerifyData(Encoding.UTF8.GetBytes(payload), B64.DecodeFromChars(Str(file, "signature")),
+            var payload = string.Join('\n', "latchkey-audit-checkpoint-v1", app, stored.Seq, Convert.ToHexStringLower(stored.Hash), stored.At);
+            Assert.True(publicKey.VerifyData(Encoding.UTF8.GetBytes(payload), B64.DecodeFromChars(stored.Signature),
                 HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation));
         }
-        if (!OperatingSystem.IsWindows())
-        {
-            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite,
-                File.GetUnixFileMode(Path.Combine(Factory.Database.KeysDir, AuditSigningKey.FileName)));
-        }
 
-        // Someone lowers the checkpoint to hide a cut: its signature no longer holds.
-        file["seq"] = 2;
-        await File.WriteAllTextAsync(CheckpointPath(app), file.ToJsonString(), Ct);
+        // Someone with the key store lowers the checkpoint to hide a cut: its signature no longer holds.
+        await WithKeyStoreAsync(store => store.AuditCheckpoints.Where(c => c.AppId == app).ExecuteUpdateAsync(c => c.SetProperty(x => x.Seq, 2L), Ct));
 
         var verification = await VerifyAsync(app);
         AssertBroken(verification, "checkpoint_signature", null);
         Assert.False(verification["checkpoint"]!["signatureValid"]!.GetValue<bool>());
         Assert.Equal(3, verification["checked"]!.GetValue<long>());
+
+        // The evidence stays: new records do not sign over it.
+        await SignUpAsync(app);
+        AssertBroken(await VerifyAsync(app), "checkpoint_signature", null);
+        Assert.Equal(2, (await StoredCheckpointAsync(app))!.Seq);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Latchkey.Server.Features.Audit;
+using Latchkey.Server.Infrastructure.KeyStore;
 using Latchkey.Server.Infrastructure.Persistence;
 using Latchkey.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -49,7 +50,16 @@ public abstract class AuditTest(ServerFixture fixture) : ApiTest(fixture)
     protected Task<List<AuditRecord>> ChainAsync(string app) =>
         WithDbAsync(db => db.AuditRecords.AsNoTracking().Where(r => r.AppId == app && r.Seq != null).OrderBy(r => r.Seq).ToListAsync(Ct));
 
-    protected string CheckpointPath(string app) => Path.Combine(Factory.Database.KeysDir, "audit-checkpoints", app + ".json");
+    /// <summary>Works on the key store directly, as someone with access to that database would.</summary>
+    protected async Task<T> WithKeyStoreAsync<T>(Func<KeyStoreDbContext, Task<T>> work)
+    {
+        await using var scope = Factory.Services.CreateAsyncScope();
+        return await work(scope.ServiceProvider.GetRequiredService<KeyStoreDbContext>());
+    }
+
+    /// <summary>The app's checkpoint row in the key store, as stored.</summary>
+    protected Task<AuditCheckpoint?> StoredCheckpointAsync(string app) =>
+        WithKeyStoreAsync(store => store.AuditCheckpoints.AsNoTracking().FirstOrDefaultAsync(c => c.AppId == app, Ct));
 
     protected static void AssertValid(JsonObject verification, long count)
     {

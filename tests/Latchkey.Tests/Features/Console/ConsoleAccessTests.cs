@@ -1,5 +1,7 @@
 using System.Net;
+using Latchkey.Server.Infrastructure.KeyStore;
 using Latchkey.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 
 namespace Latchkey.Tests.Features.AdminConsole;
 
@@ -120,15 +122,18 @@ public abstract class ConsoleAccessTests(ServerFixture fixture) : ConsoleTest(fi
         Assert.DoesNotContain("expires=", cookie.ToLowerInvariant());
         Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/console", Ct)).Status);
 
-        // The Data Protection keys behind these cookies are sealed with the master key at rest.
-        var keyFiles = Directory.GetFiles(Path.Combine(Factory.Database.KeysDir, "dataprotection"), "*.xml");
-        Assert.NotEmpty(keyFiles);
-        Assert.All(keyFiles, file =>
+        // The Data Protection keys behind these cookies are in the key store, sealed with the master key.
+        await using (var scope = Factory.Services.CreateAsyncScope())
         {
-            var xml = File.ReadAllText(file);
-            Assert.Contains("MasterKeyXmlDecryptor", xml);
-            Assert.DoesNotContain("<masterKey", xml);
-        });
+            var keys = await scope.ServiceProvider.GetRequiredService<KeyStoreDbContext>().DataProtectionKeys.AsNoTracking().ToListAsync(Ct);
+            Assert.NotEmpty(keys);
+            Assert.All(keys, key =>
+            {
+                Assert.Contains("MasterKeyXmlDecryptor", key.Xml);
+                Assert.DoesNotContain("<masterKey", key.Xml);
+            });
+        }
+        Assert.False(Directory.Exists(Path.Combine(Factory.Database.KeysDir, "dataprotection")));
 
         using var plain = Browser();
         var overHttp = Assert.Single((await plain.GetAsync("/console/login", Ct)).Response.Headers.GetValues("Set-Cookie"));

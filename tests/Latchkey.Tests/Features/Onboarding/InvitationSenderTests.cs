@@ -23,7 +23,10 @@ public abstract class InvitationSenderTests(ServerFixture fixture) : OnboardingT
 
         var code = CodeFrom(await LatestMessageAsync(app, friend, "invitation"));
         var tokens = await OkJsonAsync(await AcceptAsync(app, friend, code));
-        Assert.Equal("member", Str((await MeAsync(app, Access(tokens)))["metadata"], "referrer"));
+        // A fellow user grants nothing: their metadata joins the invitee's own, never appMetadata.
+        var me = await MeAsync(app, Access(tokens));
+        Assert.Equal("member", Str(me["metadata"], "referrer"));
+        Assert.Equal("{}", me["appMetadata"]!.ToJsonString());
     }
 
     [Fact]
@@ -70,7 +73,7 @@ public abstract class InvitationSenderTests(ServerFixture fixture) : OnboardingT
         var email = NewEmail("byserver");
         await CreatedJsonAsync(await SendBasicAsync(HttpMethod.Post, $"/v1/apps/{app}/invitations", new { handle = email, metadata = new { plan = "pro" } }, keyId, secret));
         var tokens = await OkJsonAsync(await AcceptAsync(app, email, CodeFrom(await LatestMessageAsync(app, email, "invitation"))));
-        Assert.Equal("pro", Str((await MeAsync(app, Access(tokens)))["metadata"], "plan"));
+        Assert.Equal("pro", Str((await MeAsync(app, Access(tokens)))["appMetadata"], "plan"));
 
         await AssertProblemAsync(await SendBasicAsync(HttpMethod.Post, $"/v1/apps/{app}/invitations", new { handle = NewEmail("forged") }, keyId, secret + "x"),
             HttpStatusCode.Unauthorized, "unauthorized");

@@ -32,9 +32,11 @@ public abstract class InvitationTests(ServerFixture fixture) : OnboardingTest(fi
         Assert.Equal(email, Str(tokens["user"], "email"));
         var me = await MeAsync(app, Access(tokens));
         Assert.True(Bool(me, "emailVerified"));
-        Assert.Equal("WELCOME10", Str(me["metadata"], "coupon"));
-        Assert.Equal("Blue", Str(me["metadata"]!["team"], "name"));
+        // An admin's invitation metadata is what the app granted (appMetadata); the invitee's own is metadata.
+        Assert.Equal("WELCOME10", Str(me["appMetadata"], "coupon"));
+        Assert.Equal("Blue", Str(me["appMetadata"]!["team"], "name"));
         Assert.Equal("newsletter", Str(me["metadata"], "source"));
+        Assert.False(me["metadata"]!.AsObject().ContainsKey("coupon"));
         Assert.Equal(UserId(tokens), UserId(await LoginOkAsync(app, email)));
         await AssertNoMessageAsync(app, email, "welcome");
     }

@@ -116,7 +116,8 @@ public abstract class OnboardingMatrixTests(ServerFixture fixture) : OnboardingT
         var code = CodeFrom(await LatestMessageAsync(app, handle, "invitation"));
         var tokens = await OkJsonAsync(await PostAsync($"/v1/apps/{app}/invitations/accept",
             method == "password" ? new { handle, code, password = GoodPassword } : (object)new { handle, code }));
-        Assert.Equal("matrix", Str((await MeAsync(app, Access(tokens)))["metadata"], "cohort"));
+        // An admin's invitation grants: its metadata is the app's, read-only to the user.
+        Assert.Equal("matrix", Str((await MeAsync(app, Access(tokens)))["appMetadata"], "cohort"));
         return (tokens, true);
     }
 }

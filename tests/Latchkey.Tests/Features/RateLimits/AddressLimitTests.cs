@@ -11,7 +11,7 @@ namespace Latchkey.Tests.Features.RateLimits;
 /// </summary>
 public abstract class AddressLimitTests(ServerFixture fixture) : RateLimitTest(fixture)
 {
-    private LatchkeyFactory Node(int failures, int windowSeconds = 60) => Factory.Sibling(new Dictionary<string, string?>
+    private LatchkeyFactory Node(int failures, int windowSeconds = 60) => SharedSibling(new Dictionary<string, string?>
     {
         ["Latchkey:RateLimits:AddressFailures"] = failures.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Latchkey:RateLimits:AddressWindowSeconds"] = windowSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -25,7 +25,7 @@ public abstract class AddressLimitTests(ServerFixture fixture) : RateLimitTest(f
         var email = NewEmail("sprayed");
         await SignUpAsync(app, email);
         await SignUpAsync(elsewhere, email);
-        await using var node = Node(failures: 10);
+        var node = Node(failures: 10);
         using var client = node.CreateClient();
 
         // A password spray: one guess at each of many accounts, so no account counter ever trips.
@@ -48,7 +48,7 @@ public abstract class AddressLimitTests(ServerFixture fixture) : RateLimitTest(f
         var app = await CreateAppAsync();
         var email = NewEmail("busy");
         await SignUpAsync(app, email);
-        await using var node = Node(failures: 3);
+        var node = Node(failures: 3);
         using var client = node.CreateClient();
 
         for (var i = 0; i < 10; i++)
@@ -60,6 +60,25 @@ public abstract class AddressLimitTests(ServerFixture fixture) : RateLimitTest(f
     }
 
     [Fact]
+    public async Task A_hundred_unknown_refresh_tokens_from_an_address_never_refuse_a_valid_one_from_it()
+    {
+        // Carrier NAT: thousands of phones share one address, and some of them send stale tokens.
+        var app = await CreateAppAsync();
+        var tokens = await SignUpAsync(app);
+        for (var i = 0; i < 100; i++)
+        {
+            await AssertProblemAsync(await PostAsync($"/v1/apps/{app}/token", new { refresh_token = UnknownToken() }),
+                HttpStatusCode.Unauthorized, "refresh_token_invalid");
+        }
+
+        var refreshed = await OkJsonAsync(await PostAsync($"/v1/apps/{app}/token", new { refresh_token = Refresh(tokens) }));
+
+        await OkJsonAsync(await PostAsync($"/v1/apps/{app}/token", new { refresh_token = Refresh(refreshed) }));
+        // Unknown tokens from that address are what its budget throttles.
+        await AssertRateLimitedAsync(await PostAsync($"/v1/apps/{app}/token", new { refresh_token = UnknownToken() }));
+    }
+
+    [Fact]
     public async Task Unknown_refresh_tokens_and_bad_server_keys_spend_the_address_budget()
     {
         var app = await CreateAppAsync(new { accessMode = "inviteOnly", signupFlow = "code" });
@@ -67,7 +86,7 @@ public abstract class AddressLimitTests(ServerFixture fixture) : RateLimitTest(f
         var email = NewEmail("member");
         await CreateUserAsync(app, new { email, password = GoodPassword, emailVerified = true });
         var tokens = await LoginOkAsync(app, email);
-        await using var node = Node(failures: 4);
+        var node = Node(failures: 4);
         using var client = node.CreateClient();
 
         var forged = Convert.ToBase64String(new byte[32]).TrimEnd('=').Replace('+', '-').Replace('/', '_');
@@ -78,12 +97,19 @@ public abstract class AddressLimitTests(ServerFixture fixture) : RateLimitTest(f
         await AssertProblemAsync(await InviteWithKeyAsync(client, app, Str(key, "id"), "wrong secret"), HttpStatusCode.Unauthorized, "unauthorized");
         await AssertProblemAsync(await InviteWithKeyAsync(client, app, "no-such-key", Str(key, "secret")), HttpStatusCode.Unauthorized, "unauthorized");
 
-        await AssertRateLimitedAsync(await client.PostAsJsonAsync($"/v1/apps/{app}/token", new { refresh_token = Refresh(tokens) }, Ct));
+        // A spent address gets 429 for unknown refresh tokens and for server keys, but a found refresh token still refreshes.
+        await AssertRateLimitedAsync(await client.PostAsJsonAsync($"/v1/apps/{app}/token", new { refresh_token = forged }, Ct));
         await AssertRateLimitedAsync(await InviteWithKeyAsync(client, app, Str(key, "id"), Str(key, "secret")));
+        tokens = await OkJsonAsync(await client.PostAsJsonAsync($"/v1/apps/{app}/token", new { refresh_token = Refresh(tokens) }, Ct));
         Factory.Clock.Advance(TimeSpan.FromSeconds(60));
+        await AssertProblemAsync(await client.PostAsJsonAsync($"/v1/apps/{app}/token", new { refresh_token = forged }, Ct),
+            HttpStatusCode.Unauthorized, "refresh_token_invalid");
         await OkJsonAsync(await client.PostAsJsonAsync($"/v1/apps/{app}/token", new { refresh_token = Refresh(tokens) }, Ct));
         await CreatedJsonAsync(await InviteWithKeyAsync(client, app, Str(key, "id"), Str(key, "secret")));
     }
+
+    private static string UnknownToken() =>
+        Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     private Task<HttpResponseMessage> InviteWithKeyAsync(HttpClient client, string app, string keyId, string secret)
     {

@@ -15,6 +15,9 @@ public abstract class HashingLimitTests(ServerFixture fixture) : ApiTest(fixture
         {
             ["Latchkey:Passwords:MaxConcurrent"] = "1",
             ["Latchkey:Passwords:MaxQueued"] = "0",
+            // The default cost, so that six logins at once overlap on the one slot.
+            ["Latchkey:Passwords:MemoryKiB"] = "19456",
+            ["Latchkey:Passwords:Iterations"] = "2",
         });
         var client = narrow.CreateClient();
 

@@ -13,6 +13,7 @@ public sealed class AuditModel : ConsolePageModel
     [BindProperty(SupportsGet = true)] public long? Before { get; set; }
     [BindProperty(SupportsGet = true)] public string? Action { get; set; }
     [BindProperty(SupportsGet = true, Name = "user")] public Guid? TargetUser { get; set; }
+    [BindProperty(SupportsGet = true)] public string? Address { get; set; }
 
     public IReadOnlyList<AuditEntry> Entries { get; private set; } = [];
     public AuditVerification Chain { get; private set; } = null!;
@@ -23,7 +24,7 @@ public sealed class AuditModel : ConsolePageModel
         Require(AppId, AdminPermissions.AuditRead);
         await CurrentAppAsync(AppId);
         Chain = await Api.VerifyAuditAsync(AppId, Ct);
-        var entries = await Api.AuditAsync(AppId, new AuditQuery(PageSize + 1, Before, Blank(Action), TargetUser), Ct);
+        var entries = await Api.AuditAsync(AppId, new AuditQuery(PageSize + 1, Before, Blank(Action), TargetUser, Address: AuditEndpoints.ParseAddress(Address)), Ct);
         Entries = entries.Take(PageSize).ToList();
         NextBefore = entries.Count > PageSize ? Entries[^1].Seq : null;
     }
@@ -42,6 +43,10 @@ public sealed class AuditModel : ConsolePageModel
         if (TargetUser is { } user)
         {
             query.Add("user=" + user);
+        }
+        if (!string.IsNullOrWhiteSpace(Address))
+        {
+            query.Add("address=" + Uri.EscapeDataString(Address.Trim()));
         }
         return $"/console/apps/{AppId}/audit" + (query.Count > 0 ? "?" + string.Join('&', query) : "");
     }

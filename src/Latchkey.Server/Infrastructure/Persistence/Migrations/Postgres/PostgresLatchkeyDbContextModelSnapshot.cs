@@ -861,6 +861,9 @@ namespace Latchkey.Server.Infrastructure.Persistence.Migrations.Postgres
                     b.Property<byte[]>("EmailSealed")
                         .HasColumnType("bytea");
 
+                    b.Property<byte[]>("EmailSkeletonIndex")
+                        .HasColumnType("bytea");
+
                     b.Property<bool>("EmailVerified")
                         .HasColumnType("boolean");
 
@@ -914,6 +917,8 @@ namespace Latchkey.Server.Infrastructure.Persistence.Migrations.Postgres
 
                     b.HasIndex("AppId", "EmailIndex")
                         .IsUnique();
+
+                    b.HasIndex("AppId", "EmailSkeletonIndex");
 
                     b.HasIndex("AppId", "PhoneIndex")
                         .IsUnique();

@@ -853,6 +853,9 @@ namespace Latchkey.Server.Infrastructure.Persistence.Migrations.Sqlite
                     b.Property<byte[]>("EmailSealed")
                         .HasColumnType("BLOB");
 
+                    b.Property<byte[]>("EmailSkeletonIndex")
+                        .HasColumnType("BLOB");
+
                     b.Property<bool>("EmailVerified")
                         .HasColumnType("INTEGER");
 
@@ -906,6 +909,8 @@ namespace Latchkey.Server.Infrastructure.Persistence.Migrations.Sqlite
 
                     b.HasIndex("AppId", "EmailIndex")
                         .IsUnique();
+
+                    b.HasIndex("AppId", "EmailSkeletonIndex");
 
                     b.HasIndex("AppId", "PhoneIndex")
                         .IsUnique();

@@ -1,0 +1,2 @@
+-- A static GET (headers from -H): wrk builds the request once and sends it as fast as it can.
+-- No response() here, so wrk does not hand bodies to Lua; errors.status counts answers >= 400.

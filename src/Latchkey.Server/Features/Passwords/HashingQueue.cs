@@ -1,0 +1,146 @@
+namespace Latchkey.Server.Features.Passwords;
+
+/// <summary>Which queue a hash waits in.</summary>
+public enum HashLane
+{
+    /// <summary>Checking a secret someone presents: password sign-ins, PINs, and re-hashing what they proved.</summary>
+    SignIn,
+    /// <summary>Hashing a new secret: sign-ups, invitations, upgrades, resets, admin changes.</summary>
+    SignUp,
+}
+
+/// <summary>
+/// Argon2id runs on a few dedicated threads (not the thread pool, which must stay free to answer
+/// every other request), fed by one bounded queue per <see cref="HashLane"/> and served in turn: a
+/// flood of sign-ups fills only its own lane and gets at most every other free thread while
+/// sign-ins wait, so it cannot starve them. A lane that is full refuses at once (the caller answers
+/// 429) instead of letting latency grow. (This bounds one node's CPU; it holds no security state.)
+/// </summary>
+internal sealed class HashingQueue : IDisposable
+{
+    // Note: a plain monitor, because System.Threading.Lock has no Wait/Pulse.
+    private readonly object _gate = new();
+    private readonly Queue<Work>[] _lanes = [new(), new()];
+    private readonly int _maxQueued;
+    private int _idle;
+    private int _nextLane;
+    private bool _stopped;
+
+    public HashingQueue(int threads, int maxQueued)
+    {
+        _maxQueued = maxQueued;
+        for (var i = 0; i < threads; i++)
+        {
+            new Thread(Serve) { IsBackground = true, Name = $"latchkey-hashing-{i}" }.Start();
+        }
+    }
+
+    /// <summary>Runs <paramref name="work"/> on a hashing thread; false when its lane is full (nothing was queued).</summary>
+    public bool TryRun<T>(HashLane lane, Func<T> work, CancellationToken ct, out Task<T> result)
+    {
+        var item = new Work<T>(work, ct);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_stopped, this);
+            var queue = _lanes[(int)lane];
+            // A lane holds MaxQueued waiting hashes, besides those an idle thread takes at once.
+            var waiting = _lanes[0].Count + _lanes[1].Count;
+            if (queue.Count >= _maxQueued && _idle <= waiting)
+            {
+                result = Task.FromResult(default(T)!);
+                return false;
+            }
+            queue.Enqueue(item);
+            Monitor.Pulse(_gate);
+        }
+        result = item.Task;
+        return true;
+    }
+
+    private void Serve()
+    {
+        while (true)
+        {
+            Work item;
+            lock (_gate)
+            {
+                _idle++;
+                while (!_stopped && _lanes[0].Count == 0 && _lanes[1].Count == 0)
+                {
+                    Monitor.Wait(_gate);
+                }
+                _idle--;
+                if (_stopped)
+                {
+                    return;
+                }
+                // Lanes take turns: the one not served last goes first, if it has work.
+                var lane = _lanes[_nextLane].Count > 0 ? _nextLane : 1 - _nextLane;
+                item = _lanes[lane].Dequeue();
+                _nextLane = 1 - lane;
+            }
+            item.Run();
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _stopped = true;
+            foreach (var lane in _lanes)
+            {
+                while (lane.TryDequeue(out var item))
+                {
+                    item.Abandon();
+                }
+            }
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    private abstract class Work
+    {
+        public abstract void Run();
+        public abstract void Abandon();
+    }
+
+    private sealed class Work<T> : Work
+    {
+        private readonly Func<T> _work;
+        private readonly TaskCompletionSource<T> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly CancellationTokenRegistration _cancel;
+
+        public Work(Func<T> work, CancellationToken ct)
+        {
+            _work = work;
+            // A request that gave up while waiting is answered at once; its thread skips it later.
+            _cancel = ct.Register(() => _done.TrySetCanceled(ct));
+        }
+
+        public Task<T> Task => _done.Task;
+
+        public override void Run()
+        {
+            _cancel.Dispose();
+            if (_done.Task.IsCompleted)
+            {
+                return;
+            }
+            try
+            {
+                _done.TrySetResult(_work());
+            }
+            catch (Exception e)
+            {
+                _done.TrySetException(e);
+            }
+        }
+
+        public override void Abandon()
+        {
+            _cancel.Dispose();
+            _done.TrySetException(new ObjectDisposedException(nameof(HashingQueue)));
+        }
+    }
+}
