@@ -40,7 +40,7 @@ public static class FeatureExtensions
         services.AddSingleton<PasswordPolicy>();
         services.AddSingleton<SigningKeyCache>();
         services.AddScoped<SigningKeys>();
-        services.AddScoped<Issuers>();
+        services.AddSingleton<Issuers>();
         services.AddScoped<AccessTokenValidator>();
         services.AddScoped<AccessTokens>();
         services.AddScoped<AppService>();

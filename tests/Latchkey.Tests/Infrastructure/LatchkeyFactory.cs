@@ -16,6 +16,8 @@ public sealed class LatchkeyFactory(TestDatabase database, IReadOnlyDictionary<s
 {
     public const string AdminEmail = "root@latchkey.test";
     public const string AdminPassword = "tests run on a real server";
+    /// <summary>LATCHKEY_PUBLIC_URL of the in-process servers (the test client's own base address), unless settings name another.</summary>
+    public const string PublicUrl = "http://localhost";
 
     public TestDatabase Database { get; } = database;
     public FakeTimeProvider Clock { get; } = clock ?? new(DateTimeOffset.UtcNow);
@@ -28,6 +30,7 @@ public sealed class LatchkeyFactory(TestDatabase database, IReadOnlyDictionary<s
         builder.UseSetting("Latchkey:AdminEmail", AdminEmail);
         builder.UseSetting("Latchkey:AdminPassword", AdminPassword);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        builder.UseSetting("Latchkey:PublicUrl", PublicUrl);
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             builder.UseSetting(key, value);
