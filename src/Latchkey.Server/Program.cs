@@ -14,6 +14,7 @@ builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.W
 builder.AddLatchkeyInfrastructure().AddLatchkeyFeatures().AddOperations().AddConsole();
 
 var app = builder.Build();
+app.UseStrictTransportSecurity();
 app.UseClientAddress();
 app.UseHttpLogging();
 app.UseExceptionHandler();

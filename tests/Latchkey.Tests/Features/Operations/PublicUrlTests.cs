@@ -10,7 +10,8 @@ namespace Latchkey.Tests.Features.Operations;
 /// Issuers, links and discovery come from the public URL (LATCHKEY_PUBLIC_URL, else the address
 /// the server listens on), never from the request's Host header (issue 11, defect 2): an
 /// attacker who asks for a victim's password reset under their own Host must not get a genuine
-/// email that sends the victim, and the reset token, to the attacker's host.
+/// email that sends the victim, and the reset token, to the attacker's host. And HSTS follows
+/// the public URL's scheme (defect 10).
 /// </summary>
 public abstract class PublicUrlTests(ServerFixture fixture) : TokenTest(fixture)
 {
@@ -132,6 +133,35 @@ public abstract class PublicUrlTests(ServerFixture fixture) : TokenTest(fixture)
         {
             await AssertProblemAsync(await ForgedHostAsync(client, HttpMethod.Get, $"/v1/apps/{app}/me", bearer: token, host: "evil"),
                 HttpStatusCode.Unauthorized, "unauthorized");
+        }
+    }
+
+    [Fact]
+    public async Task An_https_public_url_puts_hsts_on_every_response_and_an_http_one_on_none()
+    {
+        await using var node = Factory.Sibling(new Dictionary<string, string?> { ["Latchkey:PublicUrl"] = "https://id.example.test" });
+        // Note: plain http requests, as a TLS-terminating proxy forwards them: the header is the public URL's.
+        using var https = node.CreateClient();
+
+        foreach (var (client, expected) in new[] { (https, "max-age=31536000"), (Client, null) })
+        {
+            var answers = new (string Call, HttpResponseMessage Response)[]
+            {
+                ("GET /healthz", await client.GetAsync("/healthz", Ct)),
+                ("GET /config", await client.GetAsync("/v1/apps/console/config", Ct)),
+                ("GET an unknown app", await client.GetAsync("/v1/apps/no-such-app/config", Ct)),
+                ("GET an unknown route", await client.GetAsync("/no/such/route", Ct)),
+                ("POST bad JSON", await client.PostAsync("/v1/apps/console/login", new StringContent("{", System.Text.Encoding.UTF8, "application/json"), Ct)),
+                ("GET /me without a token", await client.GetAsync("/v1/apps/console/me", Ct)),
+                ("GET the console", await client.GetAsync("/console/login", Ct)),
+                ("GET the JWKS", await client.GetAsync("/v1/apps/console/.well-known/jwks.json", Ct)),
+            };
+
+            foreach (var (call, response) in answers)
+            {
+                var hsts = response.Headers.TryGetValues("Strict-Transport-Security", out var values) ? string.Join(",", values) : null;
+                Assert.True(expected == hsts, $"{call} ({(int)response.StatusCode}) under {(expected is null ? "http" : "https")}: Strict-Transport-Security {hsts ?? "absent"}");
+            }
         }
     }
 
