@@ -4,7 +4,6 @@ using Latchkey.Server.Features.Operations;
 using Latchkey.Server.Features.Setup;
 using Latchkey.Server.Infrastructure;
 using Latchkey.Server.Infrastructure.Http;
-using Latchkey.Server.Infrastructure.Persistence;
 
 var builder = WebApplication.CreateBuilder(ContentRoot.Options(args));
 builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
@@ -15,12 +14,7 @@ builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.W
 builder.AddLatchkeyInfrastructure().AddLatchkeyFeatures().AddOperations().AddConsole();
 
 var app = builder.Build();
-await app.Services.MigrateLatchkeyDatabasesAsync(CancellationToken.None);
-await using (var scope = app.Services.CreateAsyncScope())
-{
-    await scope.ServiceProvider.GetRequiredService<Bootstrap>().RunAsync(CancellationToken.None);
-}
-
+app.UseStrictTransportSecurity();
 app.UseClientAddress();
 app.UseHttpLogging();
 app.UseExceptionHandler();
@@ -30,6 +24,6 @@ app.UseAuthorization();
 app.MapOperations();
 app.MapLatchkeyApi();
 app.MapConsole();
-app.Run();
+return await app.RunLatchkeyAsync();
 
 public partial class Program;

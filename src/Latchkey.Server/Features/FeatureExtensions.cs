@@ -42,7 +42,7 @@ public static class FeatureExtensions
         services.AddSingleton<JwksDocuments>();
         services.AddSingleton<AppCache>();
         services.AddScoped<SigningKeys>();
-        services.AddScoped<Issuers>();
+        services.AddSingleton<Issuers>();
         services.AddScoped<AccessTokenValidator>();
         services.AddScoped<AccessTokens>();
         services.AddScoped<AppService>();

@@ -19,7 +19,6 @@ public static class InfrastructureExtensions
         var section = builder.Configuration.GetSection("Latchkey");
         builder.Services.AddOptions<LatchkeyOptions>().Bind(section)
             .Validate(o => !string.IsNullOrWhiteSpace(o.Database), "LATCHKEY_DATABASE must not be empty.")
-            .Validate(o => o.PublicUrl is null || Uri.TryCreate(o.PublicUrl, UriKind.Absolute, out _), "LATCHKEY_PUBLIC_URL must be an absolute URL.")
             .Validate(o => string.IsNullOrWhiteSpace(o.MasterKey) || MasterKey.IsValid(o.MasterKey), MasterKey.FormatError(MasterKey.EnvironmentName))
             .ValidateOnStart();
         var options = section.Get<LatchkeyOptions>() ?? new LatchkeyOptions();
@@ -30,6 +29,8 @@ public static class InfrastructureExtensions
             sp.GetRequiredService<IOptions<LatchkeyOptions>>().Value.KeysDir,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<MasterKey>()));
         builder.Services.TryAddSingleton<ServerKeys>();
+        builder.Services.AddSingleton<PublicUrl>();
+        builder.ListenOnDefaultUrl();
         builder.Services.AddScoped<UserKeyring>();
         builder.Services.AddScoped<KeyStoreSecrets>();
         builder.Services.AddScoped<KeyStoreSetup>();

@@ -18,6 +18,8 @@ public sealed class LatchkeyFactory(
     public const string AdminEmail = "root@latchkey.test";
     public const string AdminPassword = "tests run on a real server";
     public const string CheapHashMemoryKiB = "8192";
+    /// <summary>LATCHKEY_PUBLIC_URL of the in-process servers (the test client's own base address), unless settings name another.</summary>
+    public const string PublicUrl = "http://localhost";
 
     public TestDatabase Database { get; } = database;
     public FakeTimeProvider Clock { get; } = clock ?? new(DateTimeOffset.UtcNow);
@@ -33,6 +35,7 @@ public sealed class LatchkeyFactory(
         // The cheapest Argon2id the options allow: tests that measure the cost set their own.
         builder.UseSetting("Latchkey:Passwords:MemoryKiB", CheapHashMemoryKiB);
         builder.UseSetting("Latchkey:Passwords:Iterations", "1");
+        builder.UseSetting("Latchkey:PublicUrl", PublicUrl);
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             builder.UseSetting(key, value);

@@ -1,9 +1,9 @@
 using System.Security.Claims;
 using Latchkey.Server.Features.Auth;
+using Latchkey.Server.Infrastructure.Http;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
-using Microsoft.Extensions.Options;
 
 namespace Latchkey.Server.Features.AdminConsole;
 
@@ -51,9 +51,9 @@ public static class ConsoleAuthentication
         });
         var services = authentication.Services;
         services.AddScoped<ConsoleCookieEvents>();
-        services.AddOptions<CookieAuthenticationOptions>(Scheme).Configure<IOptions<LatchkeyOptions>>((o, latchkey) =>
+        services.AddOptions<CookieAuthenticationOptions>(Scheme).Configure<PublicUrl>((o, publicUrl) =>
         {
-            var secure = IsHttps(latchkey.Value);
+            var secure = publicUrl.IsHttps;
             o.Cookie.SecurePolicy = secure ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
             // Note: the __Host- prefix makes browsers refuse the cookie unless it is Secure, for
             // path / and without a Domain: no sibling subdomain can plant or widen it.
@@ -65,18 +65,15 @@ public static class ConsoleAuthentication
             o.Cookie.SameSite = SameSiteMode.Strict;
             o.Cookie.Path = "/";
         });
-        services.AddOptions<AntiforgeryOptions>().Configure<IOptions<LatchkeyOptions>>((o, latchkey) =>
+        services.AddOptions<AntiforgeryOptions>().Configure<PublicUrl>((o, publicUrl) =>
         {
-            var secure = IsHttps(latchkey.Value);
+            var secure = publicUrl.IsHttps;
             o.Cookie.SecurePolicy = secure ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
             o.Cookie.Name = secure ? "__Host-latchkey-csrf" : "latchkey-csrf";
         });
         services.AddAuthorizationBuilder().AddPolicy(Policy, p => p.AddAuthenticationSchemes(Scheme).RequireAuthenticatedUser());
         return authentication;
     }
-
-    private static bool IsHttps(LatchkeyOptions options) =>
-        Uri.TryCreate(options.PublicUrl, UriKind.Absolute, out var url) && url.Scheme == Uri.UriSchemeHttps;
 
     /// <summary>The principal the cookie holds: who, through which app, in which session.</summary>
     public static ClaimsPrincipal Principal(Guid userId, Guid sessionId, string appId, string role, string plan) =>

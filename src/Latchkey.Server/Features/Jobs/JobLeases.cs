@@ -57,14 +57,20 @@ public sealed class JobLeases(LatchkeyDbContext db, NodeIdentity node, TimeProvi
             .ExecuteUpdateAsync(l => l.SetProperty(x => x.LastRunAt, now), ct);
     }
 
-    /// <summary>Ends this node's lease at once (when it stops), so another node need not wait for it to expire.</summary>
+    /// <summary>
+    /// Ends this node's lease at once (when it stops), so another node need not wait for it to
+    /// expire. Note: the lease is left expired long ago, not at this node's now, so a node whose
+    /// clock lags this one's takes it at once too.
+    /// </summary>
     public async Task<bool> ReleaseAsync(string job, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var me = node.Id;
         return await db.JobLeases.Where(l => l.Name == job && l.Holder == me && l.ExpiresAt > now)
-            .ExecuteUpdateAsync(l => l.SetProperty(x => x.ExpiresAt, now), ct) == 1;
+            .ExecuteUpdateAsync(l => l.SetProperty(x => x.ExpiresAt, Released), ct) == 1;
     }
+
+    private static readonly DateTime Released = DateTime.UnixEpoch;
 
     /// <summary>The lease as stored (holder, expiry, last run), or null when the job never ran.</summary>
     public Task<JobLease?> FindAsync(string job, CancellationToken ct) =>

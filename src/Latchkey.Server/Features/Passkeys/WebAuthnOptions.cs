@@ -1,4 +1,4 @@
-using Latchkey.Server.Features.Tokens;
+using Latchkey.Server.Infrastructure.Http;
 using Microsoft.Extensions.Options;
 
 namespace Latchkey.Server.Features.Passkeys;
@@ -63,13 +63,13 @@ internal sealed class WebAuthnOptionsValidator : IValidateOptions<WebAuthnOption
 }
 
 /// <summary>This server as a WebAuthn relying party: its id and the origins it accepts, per request.</summary>
-public sealed class RelyingParty(IOptions<WebAuthnOptions> options, Issuers issuers)
+public sealed class RelyingParty(IOptions<WebAuthnOptions> options, PublicUrl publicUrl)
 {
     /// <summary>The configured id, else the public URL's host (browsers refuse IP addresses here: use a name, even localhost).</summary>
-    public string Id => options.Value.RpId?.Trim() is { Length: > 0 } id ? id.ToLowerInvariant() : new Uri(issuers.PublicUrl).Host.ToLowerInvariant();
+    public string Id => options.Value.RpId?.Trim() is { Length: > 0 } id ? id.ToLowerInvariant() : publicUrl.Host;
 
     public IReadOnlyList<string> Origins =>
-        options.Value.OriginList is { Count: > 0 } configured ? configured : [new Uri(issuers.PublicUrl).GetLeftPart(UriPartial.Authority).ToLowerInvariant()];
+        options.Value.OriginList is { Count: > 0 } configured ? configured : [publicUrl.Origin];
 
     /// <summary>Whether a host may use an RP id: the same name or a name below it.</summary>
     internal static bool IsWithin(string host, string rpId) =>

@@ -12,8 +12,10 @@ namespace Latchkey.Server.Features.Setup;
 
 /// <summary>
 /// First-start work, after migrations: check the master key against the database, prepare the
-/// key store (<see cref="KeyStoreSetup"/>), create the console app, and create the first super admin from the environment or print a setup link.
-/// Safe when several nodes start at once.
+/// key store (<see cref="KeyStoreSetup"/>), create the console app, and create the first super
+/// admin from the environment or a setup token, whose link is printed once the server listens
+/// (<see cref="PrintSetupLink"/>): the link names the public URL, which may be the listening
+/// address. Safe when several nodes start at once.
 /// </summary>
 public sealed class Bootstrap(
     LatchkeyDbContext db,
@@ -27,7 +29,8 @@ public sealed class Bootstrap(
 {
     public static readonly TimeSpan SetupLinkLifetime = TimeSpan.FromHours(24);
 
-    public async Task RunAsync(CancellationToken ct)
+    /// <summary>Answers the new setup token when there is no super admin yet, else null.</summary>
+    public async Task<string?> RunAsync(CancellationToken ct)
     {
         await CheckMasterKeyAsync(ct);
         await keyStore.RunAsync(ct);
@@ -36,7 +39,7 @@ public sealed class Bootstrap(
         db.TenantAppId = App.ConsoleId;
         if (await db.Users.AnyAsync(u => u.AppId == App.ConsoleId && u.Role == Roles.SuperAdmin, ct))
         {
-            return;
+            return null;
         }
 
         var console = await db.Apps.AsNoTracking().FirstAsync(a => a.Id == App.ConsoleId, ct);
@@ -59,13 +62,17 @@ public sealed class Bootstrap(
                     // Another node starting at once created them: the unique email index decided.
                 }
             }
-            return;
+            return null;
         }
 
         var token = Secrets.NewToken();
         db.SetupTokens.Add(new SetupToken { TokenHash = Secrets.Hash(token), ExpiresAt = clock.GetUtcNow().UtcDateTime + SetupLinkLifetime });
         await db.SaveChangesAsync(ct);
-        var baseUrl = options.Value.PublicUrl?.TrimEnd('/') ?? "http://localhost:8080";
+        return token;
+    }
+
+    public static void PrintSetupLink(string baseUrl, string token)
+    {
         // Note: printed, not logged through the JSON logger, so that it stands out on a laptop.
         Console.WriteLine();
         Console.WriteLine("  Latchkey has no super admin yet. Create one within 24 hours at:");

@@ -1,36 +1,17 @@
-using Microsoft.Extensions.Options;
+using Latchkey.Server.Infrastructure.Http;
 
 namespace Latchkey.Server.Features.Tokens;
 
-/// <summary>
-/// Issuer URLs: <c>{publicUrl}/v1/apps/{appId}</c>, where publicUrl is LATCHKEY_PUBLIC_URL or,
-/// when that is not set, the URL the request came in on.
-/// </summary>
-public sealed class Issuers(IOptions<LatchkeyOptions> options, IHttpContextAccessor http)
+/// <summary>Issuer URLs: <c>{publicUrl}/v1/apps/{appId}</c> (<see cref="Infrastructure.Http.PublicUrl"/>).</summary>
+public sealed class Issuers(PublicUrl publicUrl)
 {
-    public string PublicUrl
-    {
-        get
-        {
-            if (!string.IsNullOrEmpty(options.Value.PublicUrl))
-            {
-                return options.Value.PublicUrl.TrimEnd('/');
-            }
-            var request = http.HttpContext?.Request
-                ?? throw new InvalidOperationException("LATCHKEY_PUBLIC_URL is not set and there is no request to take the URL from.");
-            return $"{request.Scheme}://{request.Host}{request.PathBase}";
-        }
-    }
+    public string PublicUrl => publicUrl.Value;
 
-    public string For(string appId) => $"{PublicUrl}/v1/apps/{appId}";
+    public string For(string appId) => $"{publicUrl.Value}/v1/apps/{appId}";
 
     /// <summary>
-    /// Whether a token's issuer names this app. Without a configured public URL the host part is
-    /// not compared: the signature with the app's own key is what proves the origin, and clients
-    /// reach one server under several names (localhost, 127.0.0.1, a LAN address).
+    /// Whether a token's issuer is exactly this app's. Note: the whole URL is compared, host
+    /// included: a token is this server's only as issued under its public URL.
     /// </summary>
-    public bool Matches(string? issuer, string appId) =>
-        issuer is not null && (string.IsNullOrEmpty(options.Value.PublicUrl)
-            ? issuer.EndsWith($"/v1/apps/{appId}", StringComparison.Ordinal)
-            : issuer == For(appId));
+    public bool Matches(string? issuer, string appId) => string.Equals(issuer, For(appId), StringComparison.Ordinal);
 }

@@ -8,8 +8,8 @@ namespace Latchkey.Tests.Features.Passkeys;
 /// <summary>
 /// Passkeys end to end in Debian's Chromium with its virtual CTAP2 authenticator (DevTools
 /// WebAuthn domain), driven by playwright-core (tests/js/passkeys-chromium.mjs) against the demo
-/// page of a real server process at http://localhost:PORT (a secure context for WebAuthn; RP ids
-/// cannot be IP addresses). Runs once per database.
+/// page of a real server process listening at http://localhost:PORT, its public URL (a secure
+/// context for WebAuthn; RP ids cannot be IP addresses). Runs once per database.
 /// </summary>
 public abstract class ChromiumPasskeyTests(string provider)
 {
@@ -20,7 +20,7 @@ public abstract class ChromiumPasskeyTests(string provider)
     {
         var ct = TestContext.Current.CancellationToken;
         Assert.True(File.Exists(Chromium), $"{Chromium} is missing: ./test.sh installs Debian's chromium (apt-get install chromium).");
-        await using var server = await ServerProcess.StartAsync(TestDatabase.Create(provider), ct);
+        await using var server = await ServerProcess.StartAsync(TestDatabase.Create(provider), ct, host: "localhost");
         using var client = server.CreateClient();
         var admin = await Json(await client.PostAsJsonAsync("/v1/apps/console/login",
             new { handle = LatchkeyFactory.AdminEmail, password = LatchkeyFactory.AdminPassword }, ct));
@@ -35,7 +35,7 @@ public abstract class ChromiumPasskeyTests(string provider)
         var userId = tokens["user"]!["id"]!.GetValue<string>();
 
         var output = await IndependentVerificationTests.RunNodeAsync("passkeys-chromium.mjs", ct,
-            $"http://localhost:{server.BaseAddress.Port}", "passkeys", tokens["access_token"]!.GetValue<string>(), email, ApiTest.GoodPassword);
+            server.BaseAddress.ToString().TrimEnd('/'), "passkeys", tokens["access_token"]!.GetValue<string>(), email, ApiTest.GoodPassword);
         var result = JsonNode.Parse(output)!;
         var summary = $"Chromium run: {output}";
 

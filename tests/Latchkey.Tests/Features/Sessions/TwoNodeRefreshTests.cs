@@ -16,8 +16,10 @@ public sealed class TwoNodeRefreshTests
     {
         var ct = TestContext.Current.CancellationToken;
         var database = TestDatabase.Create("postgres");
-        await using var nodeA = await ServerProcess.StartAsync(database, ct);
-        await using var nodeB = await ServerProcess.StartAsync(database, ct);
+        // Note: nodes of one deployment share a public URL (the load balancer's), so each takes the other's tokens.
+        var shared = new Dictionary<string, string> { ["LATCHKEY_PUBLIC_URL"] = "http://latchkey.test" };
+        await using var nodeA = await ServerProcess.StartAsync(database, ct, shared);
+        await using var nodeB = await ServerProcess.StartAsync(database, ct, shared);
         using var a = nodeA.CreateClient();
         using var b = nodeB.CreateClient();
 

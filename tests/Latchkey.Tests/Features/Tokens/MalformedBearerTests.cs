@@ -81,7 +81,7 @@ public abstract class MalformedBearerTests(ServerFixture fixture) : TokenTest(fi
             ("sub a number, signed", Sign(key, Header(_ => { }), Claims(p => p["sub"] = 42))),
             ("no sid, signed", Sign(key, Header(_ => { }), Claims(p => p.Remove("sid")))),
             ("sid an object, signed", Sign(key, Header(_ => { }), Claims(p => p["sid"] = new JsonObject()))),
-            // (Without LATCHKEY_PUBLIC_URL the issuer's host is not compared, by design: see Issuers.Matches.)
+            // (Issuers are compared whole, host included: PublicUrlTests.)
             ("another app's issuer, signed", Sign(key, Header(_ => { }), Claims(p => p["iss"] = "https://evil.example/v1/apps/" + other))),
             ("no issuer, signed", Sign(key, Header(_ => { }), Claims(p => p.Remove("iss")))),
             ("another audience, signed", Sign(key, Header(_ => { }), Claims(p => p["aud"] = other))),
