@@ -17,13 +17,14 @@ namespace Latchkey.Server.Features.Auth;
 /// session that is still live in the database (revocation is immediate here; other resource
 /// servers see it at expiry or through introspection).
 /// </summary>
+/// <remarks>
+/// Note: as the default scheme this handler is made for every request, a JWKS GET included, so it
+/// takes what a token check needs from the request's services only when a bearer token came.
+/// </remarks>
 public sealed class BearerAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
-    AccessTokenValidator validator,
-    LatchkeyDbContext db,
-    IProblemDetailsService problemDetails,
     TimeProvider clock)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
@@ -50,6 +51,8 @@ public sealed class BearerAuthenticationHandler(
     {
         static (ClaimsPrincipal?, ProblemException?) Reject(string detail) => (null, Problems.Unauthorized(detail));
 
+        var validator = Context.RequestServices.GetRequiredService<AccessTokenValidator>();
+        var db = Context.RequestServices.GetRequiredService<LatchkeyDbContext>();
         // Note: the validator answers every malformed shape (a JWE, broken base64) as a refusal, never an exception.
         var check = await validator.CheckAsync(token, Context.RequestAborted);
         if (check.Token is not { } valid)
@@ -67,16 +70,18 @@ public sealed class BearerAuthenticationHandler(
                 from s in db.Sessions.AsNoTracking().IgnoreQueryFilters()
                 join u in db.Users.AsNoTracking().IgnoreQueryFilters() on s.UserId equals u.Id
                 where s.Id == sessionId && s.UserId == userId && s.AppId == appId
-                select new { s.RevokedAt, u.Disabled, u.Role, u.Plan, u.PlanExpiresAt })
+                select new { s.RevokedAt, User = u })
             .FirstOrDefaultAsync(Context.RequestAborted);
         if (live is null || live.RevokedAt is not null)
         {
             return (null, Problems.SessionRevoked());
         }
-        if (live.Disabled)
+        var user = live.User;
+        if (user.Disabled)
         {
             return (null, Problems.UserDisabled());
         }
+        Context.Features.Set(new SignedInUser(user));
 
         var identity = new ClaimsIdentity(
         [
@@ -85,8 +90,8 @@ public sealed class BearerAuthenticationHandler(
             new Claim(CallerClaims.AppId, appId),
             // Note: the role now, not the role when the token was made: a demoted admin loses
             // admin routes at once.
-            new Claim(CallerClaims.Role, live.Role),
-            new Claim(CallerClaims.Plan, Plans.PlanRules.Effective(live.Plan, live.PlanExpiresAt, clock.GetUtcNow().UtcDateTime)),
+            new Claim(CallerClaims.Role, user.Role),
+            new Claim(CallerClaims.Plan, Plans.PlanRules.Effective(user.Plan, user.PlanExpiresAt, clock.GetUtcNow().UtcDateTime)),
         ], SchemeName, CallerClaims.UserId, CallerClaims.Role);
         return (new ClaimsPrincipal(identity), null);
     }
@@ -107,7 +112,7 @@ public sealed class BearerAuthenticationHandler(
         Response.StatusCode = problem.Status;
         var details = new ProblemDetails { Status = problem.Status, Title = ProblemTitles.For(problem.Status), Detail = problem.Message };
         details.Extensions["code"] = problem.Code;
-        await problemDetails.WriteAsync(new ProblemDetailsContext { HttpContext = Context, ProblemDetails = details });
+        await Context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext { HttpContext = Context, ProblemDetails = details });
     }
 }
 

@@ -79,9 +79,6 @@ public abstract class LatchkeyDbContext(DbContextOptions options) : DbContext(op
     private void FilterByTenant<T>(ModelBuilder modelBuilder) where T : class, ITenantOwned =>
         modelBuilder.Entity<T>().HasQueryFilter(row => TenantAppId != null && row.AppId == TenantAppId);
 
-    protected override void OnConfiguring(DbContextOptionsBuilder optionsBuilder) =>
-        optionsBuilder.AddInterceptors(AuditCommitInterceptor.Instance);
-
     /// <summary>A save that adds audit records links them into their apps' hash chains, in one transaction (<see cref="AuditChain"/>).</summary>
     public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default) =>
         AuditChain.HasNewRecords(this)

@@ -1,3 +1,4 @@
+using Latchkey.Server.Features.Audit;
 using Latchkey.Server.Infrastructure.KeyStore;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -18,18 +19,24 @@ public static class PersistenceExtensions
         {
             var main = PreparePostgres(options.Database);
             var keyStore = PreparePostgres(options.KeyStoreDatabase ?? SiblingPostgresDatabase(main, "_keys"));
-            services.AddDbContext<LatchkeyDbContext, PostgresLatchkeyDbContext>(o => o.UseNpgsql(main));
-            services.AddDbContext<KeyStoreDbContext, PostgresKeyStoreDbContext>(o => o.UseNpgsql(keyStore));
+            services.AddDbContext<LatchkeyDbContext, PostgresLatchkeyDbContext>(o => o.UseNpgsql(main).AddInterceptors(AuditCommitInterceptor.Instance), ServiceLifetime.Scoped, OptionsOnce);
+            services.AddDbContext<KeyStoreDbContext, PostgresKeyStoreDbContext>(o => o.UseNpgsql(keyStore), ServiceLifetime.Scoped, OptionsOnce);
         }
         else
         {
             var main = PrepareSqlite(options.Database);
             var keyStore = PrepareSqlite(options.KeyStoreDatabase ?? $"Data Source={Path.Combine(options.KeysDir, "datakeys.db")}");
-            services.AddDbContext<LatchkeyDbContext, SqliteLatchkeyDbContext>(o => o.UseSqlite(main).AddInterceptors(new SqliteBusyTimeout()));
-            services.AddDbContext<KeyStoreDbContext, SqliteKeyStoreDbContext>(o => o.UseSqlite(keyStore).AddInterceptors(new SqliteBusyTimeout()));
+            services.AddDbContext<LatchkeyDbContext, SqliteLatchkeyDbContext>(o => o.UseSqlite(main).AddInterceptors(new SqliteBusyTimeout(), AuditCommitInterceptor.Instance), ServiceLifetime.Scoped, OptionsOnce);
+            services.AddDbContext<KeyStoreDbContext, SqliteKeyStoreDbContext>(o => o.UseSqlite(keyStore).AddInterceptors(new SqliteBusyTimeout()), ServiceLifetime.Scoped, OptionsOnce);
         }
         return services;
     }
+
+    /// <summary>
+    /// The options are built once, not per unit of work: building them per request (and the
+    /// service-provider lookup that compares them) was most of an unauthenticated request's CPU.
+    /// </summary>
+    private const ServiceLifetime OptionsOnce = ServiceLifetime.Singleton;
 
     /// <summary>Applies pending migrations to both databases; nodes may start together (<see cref="MigrateAsync"/>).</summary>
     public static async Task MigrateLatchkeyDatabasesAsync(this IServiceProvider services, CancellationToken ct)
