@@ -20,7 +20,8 @@ public static class OperationsExtensions
             return Task.CompletedTask;
         }));
 
-        // One line per request (method, path, status, duration); JSON when LATCHKEY_LOG_FORMAT=json.
+        // With LATCHKEY_REQUEST_LOG=true, one line per request (method, path, status, duration);
+        // JSON when LATCHKEY_LOG_FORMAT=json.
         builder.Services.AddHttpLogging(o =>
         {
             o.LoggingFields = HttpLoggingFields.RequestMethod | HttpLoggingFields.RequestPath | HttpLoggingFields.ResponseStatusCode | HttpLoggingFields.Duration;
@@ -32,6 +33,20 @@ public static class OperationsExtensions
             builder.Logging.AddJsonConsole(o => o.UseUtcTimestamp = true);
         }
         return builder;
+    }
+
+    /// <summary>
+    /// The request log, off unless LATCHKEY_REQUEST_LOG=true (as Keycloak's HTTP access log and
+    /// Kestrel's own): a line per request costs about a fifth of JWKS throughput in the console
+    /// logger's lock, and the reverse proxy in front usually keeps the access log already.
+    /// </summary>
+    public static WebApplication UseRequestLog(this WebApplication app)
+    {
+        if (app.Configuration.GetValue("LATCHKEY_REQUEST_LOG", false))
+        {
+            app.UseHttpLogging();
+        }
+        return app;
     }
 
     public static WebApplication MapOperations(this WebApplication app)

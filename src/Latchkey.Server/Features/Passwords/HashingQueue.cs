@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Latchkey.Server.Features.Passwords;
 
 /// <summary>Which queue a hash waits in.</summary>
@@ -13,22 +15,31 @@ public enum HashLane
 /// Argon2id runs on a few dedicated threads (not the thread pool, which must stay free to answer
 /// every other request), fed by one bounded queue per <see cref="HashLane"/> and served in turn: a
 /// flood of sign-ups fills only its own lane and gets at most every other free thread while
-/// sign-ins wait, so it cannot starve them. A lane that is full refuses at once (the caller answers
-/// 429) instead of letting latency grow. (This bounds one node's CPU; it holds no security state.)
+/// sign-ins wait, so it cannot starve them. A hash that would wait longer than the bound (the
+/// hashes ahead of it over the threads, at the measured time per hash), or find its lane full,
+/// is refused at once (the caller answers 429) instead of letting latency grow. The threads run below normal priority, so while they
+/// saturate the cores, token refreshes, JWKS and the 429s themselves still get the CPU they need.
+/// (This bounds one node's CPU; it holds no security state.)
 /// </summary>
 internal sealed class HashingQueue : IDisposable
 {
     // Note: a plain monitor, because System.Threading.Lock has no Wait/Pulse.
     private readonly object _gate = new();
     private readonly Queue<Work>[] _lanes = [new(), new()];
+    private readonly int _threads;
     private readonly int _maxQueued;
+    private readonly double _maxWaitMilliseconds;
+    /// <summary>The time one hash takes, a moving average of the last few (0 until one ran).</summary>
+    private double _hashMilliseconds;
     private int _idle;
     private int _nextLane;
     private bool _stopped;
 
-    public HashingQueue(int threads, int maxQueued)
+    public HashingQueue(int threads, int maxQueued, TimeSpan maxWait)
     {
+        _threads = threads;
         _maxQueued = maxQueued;
+        _maxWaitMilliseconds = maxWait.TotalMilliseconds;
         for (var i = 0; i < threads; i++)
         {
             new Thread(Serve) { IsBackground = true, Name = $"latchkey-hashing-{i}" }.Start();
@@ -45,7 +56,8 @@ internal sealed class HashingQueue : IDisposable
             var queue = _lanes[(int)lane];
             // A lane holds MaxQueued waiting hashes, besides those an idle thread takes at once.
             var waiting = _lanes[0].Count + _lanes[1].Count;
-            if (queue.Count >= _maxQueued && _idle <= waiting)
+            var mustWait = _idle <= waiting;
+            if (mustWait && (queue.Count >= _maxQueued || (waiting + 1.0) / _threads * _hashMilliseconds > _maxWaitMilliseconds))
             {
                 result = Task.FromResult(default(T)!);
                 return false;
@@ -59,6 +71,7 @@ internal sealed class HashingQueue : IDisposable
 
     private void Serve()
     {
+        LowerPriority.OfCurrentThread();
         while (true)
         {
             Work item;
@@ -79,7 +92,13 @@ internal sealed class HashingQueue : IDisposable
                 item = _lanes[lane].Dequeue();
                 _nextLane = 1 - lane;
             }
+            var started = Stopwatch.GetTimestamp();
             item.Run();
+            var took = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            lock (_gate)
+            {
+                _hashMilliseconds = _hashMilliseconds == 0 ? took : 0.8 * _hashMilliseconds + 0.2 * took;
+            }
         }
     }
 

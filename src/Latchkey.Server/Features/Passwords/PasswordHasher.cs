@@ -20,7 +20,7 @@ public sealed class PasswordHasher : IDisposable
     public PasswordHasher(IOptions<PasswordOptions> options)
     {
         _options = options.Value;
-        _queue = new HashingQueue(_options.MaxConcurrent, _options.MaxQueued);
+        _queue = new HashingQueue(_options.MaxConcurrent, _options.MaxQueued, TimeSpan.FromMilliseconds(_options.MaxQueueWaitMilliseconds));
         _decoyHash = new Lazy<string>(() => Hash("latchkey-decoy-password-" + Guid.NewGuid()));
     }
 

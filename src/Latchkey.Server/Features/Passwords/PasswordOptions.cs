@@ -24,6 +24,14 @@ public sealed class PasswordOptions
     [Range(0, 100_000)]
     public int MaxQueued { get; set; } = Environment.ProcessorCount * 32;
 
+    /// <summary>
+    /// The longest a hash may expect to wait for a thread (the hashes ahead of it at the measured
+    /// time per hash); past it the server answers 429 at once. A burst of sign-ins within it is
+    /// served; sustained overload is refused instead of turned into latency.
+    /// </summary>
+    [Range(1, 60_000)]
+    public int MaxQueueWaitMilliseconds { get; set; } = 500;
+
     [Range(8, 64)]
     public int MinLength { get; set; } = 8;
 

@@ -33,6 +33,7 @@ public abstract class RequestLogTests(ServerFixture fixture) : ApiTest(fixture)
         var logs = new CapturedLogs();
         await using var verbose = Factory.Sibling(new Dictionary<string, string?>
         {
+            ["LATCHKEY_REQUEST_LOG"] = "true",
             ["Logging:LogLevel:Default"] = "Trace",
             ["Logging:LogLevel:Microsoft"] = "Trace",
             ["Logging:LogLevel:Microsoft.AspNetCore"] = "Trace",
@@ -87,7 +88,7 @@ public abstract class RequestLogTests(ServerFixture fixture) : ApiTest(fixture)
             // Information for everything, as a deployment without its own levels runs: appsettings.json
             // then holds the framework's chatty categories at Warning.
             await using var server = await ServerProcess.StartAsync(Factory.Database, Ct,
-                new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Information" }, workingDirectory: folder.FullName);
+                new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Information", ["LATCHKEY_REQUEST_LOG"] = "true" }, workingDirectory: folder.FullName);
             using var client = server.CreateClient();
             var token = "query-secret-" + Guid.NewGuid().ToString("N");
 
