@@ -31,6 +31,7 @@ public static class InfrastructureExtensions
         builder.Services.TryAddSingleton<ServerKeys>();
         builder.Services.AddSingleton<PublicUrl>();
         builder.ListenOnDefaultUrl();
+        builder.Services.AddSingleton<OpenedUserKeys>();
         builder.Services.AddScoped<UserKeyring>();
         builder.Services.AddScoped<KeyStoreSecrets>();
         builder.Services.AddScoped<KeyStoreSetup>();

@@ -48,9 +48,9 @@ public static class ProfileEndpoints
         DateTime CreatedAt);
 
     internal static async Task<Ok<ProfileView>> GetAsync(
-        CurrentApp app, Caller caller, LatchkeyDbContext db, UserKeyring keyring, TimeProvider clock, CancellationToken ct)
+        CurrentApp app, Caller caller, HttpContext http, LatchkeyDbContext db, UserKeyring keyring, TimeProvider clock, CancellationToken ct)
     {
-        var user = await db.Users.AsNoTracking().FirstAsync(u => u.Id == caller.UserId, ct);
+        var user = await SignedInUser.ReadAsync(http, db, caller.UserId, ct);
         var key = await keyring.GetAsync(user.Id, ct);
         return TypedResults.Ok(View(user, key, Read(user, key), clock.GetUtcNow().UtcDateTime));
     }

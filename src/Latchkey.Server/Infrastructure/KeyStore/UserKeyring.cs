@@ -8,7 +8,7 @@ namespace Latchkey.Server.Infrastructure.KeyStore;
 /// <summary>
 /// Creates, opens and destroys per-user data keys, and encrypts a user's personal fields with them.
 /// </summary>
-public sealed class UserKeyring(KeyStoreDbContext store, ServerKeys serverKeys, TimeProvider clock)
+public sealed class UserKeyring(KeyStoreDbContext store, ServerKeys serverKeys, OpenedUserKeys opened, TimeProvider clock)
 {
     public async Task<UserKey> CreateAsync(Guid userId, string appId, CancellationToken ct)
     {
@@ -21,25 +21,45 @@ public sealed class UserKeyring(KeyStoreDbContext store, ServerKeys serverKeys, 
             CreatedAt = clock.GetUtcNow().UtcDateTime,
         });
         await store.SaveChangesAsync(ct);
-        return new UserKey(userId, dataKey);
+        var key = new UserKey(userId, dataKey);
+        opened.Keep(key);
+        return key;
     }
 
     /// <summary>The user's key, or null when it was destroyed (the user was erased).</summary>
     public async Task<UserKey?> FindAsync(Guid userId, CancellationToken ct)
     {
+        if (opened.TryGet(userId, out var known))
+        {
+            return known;
+        }
         var row = await store.UserDataKeys.AsNoTracking().FirstOrDefaultAsync(k => k.UserId == userId, ct);
-        return row is null ? null : new UserKey(userId, Sealed.Open(serverKeys.Wrapping, row.WrappedKey, WrapContext(userId)));
+        if (row is null)
+        {
+            return null;
+        }
+        var key = new UserKey(userId, Sealed.Open(serverKeys.Wrapping, row.WrappedKey, WrapContext(userId)));
+        opened.Keep(key);
+        return key;
     }
 
     /// <summary>The user's key; a user whose key was destroyed is erased, and answers as unknown.</summary>
     public async Task<UserKey> GetAsync(Guid userId, CancellationToken ct) =>
         await FindAsync(userId, ct) ?? throw Problems.Problems.Unauthorized("This user's data was erased.");
 
-    public Task DestroyAsync(Guid userId, CancellationToken ct) =>
-        store.UserDataKeys.Where(k => k.UserId == userId).ExecuteDeleteAsync(ct);
+    public async Task DestroyAsync(Guid userId, CancellationToken ct)
+    {
+        opened.Forget(userId);
+        await store.UserDataKeys.Where(k => k.UserId == userId).ExecuteDeleteAsync(ct);
+        // Note: again after the delete, in case a request of this node opened it in between.
+        opened.Forget(userId);
+    }
 
-    public Task DestroyAppAsync(string appId, CancellationToken ct) =>
-        store.UserDataKeys.Where(k => k.AppId == appId).ExecuteDeleteAsync(ct);
+    public async Task DestroyAppAsync(string appId, CancellationToken ct)
+    {
+        await store.UserDataKeys.Where(k => k.AppId == appId).ExecuteDeleteAsync(ct);
+        opened.ForgetAll();
+    }
 
     private static string WrapContext(Guid userId) => $"user-data-key:{userId}";
 }
@@ -47,6 +67,8 @@ public sealed class UserKeyring(KeyStoreDbContext store, ServerKeys serverKeys, 
 /// <summary>An opened per-user data key. Field names go into the associated data.</summary>
 public sealed class UserKey(Guid userId, byte[] key)
 {
+    public Guid UserId => userId;
+
     public byte[]? Encrypt(string field, string? value) =>
         value is null ? null : Sealed.Seal(key, Encoding.UTF8.GetBytes(value), Context(field));
 
