@@ -5,6 +5,7 @@ using Latchkey.Server.Features.Tokens;
 using Latchkey.Server.Features.Users;
 using Latchkey.Server.Infrastructure.KeyStore;
 using Latchkey.Server.Infrastructure.Problems;
+using Microsoft.EntityFrameworkCore;
 
 namespace Latchkey.Server.Features.Mfa;
 
@@ -46,15 +47,15 @@ public sealed class MfaGate(IEnumerable<ISecondFactor> factors, MfaSignIns signI
     /// <summary>The methods this user could give now, in the order the factors were registered; recovery last.</summary>
     public async Task<IReadOnlyList<string>> EnrolledMethodsAsync(App app, User user, CancellationToken ct)
     {
-        var methods = new List<string>();
-        foreach (var factor in factors.OrderBy(f => f.Method == MfaMethods.Recovery))
+        var ordered = factors.OrderBy(f => f.Method == MfaMethods.Recovery).ToList();
+        if (ordered.Count == 0)
         {
-            if (!methods.Contains(factor.Method) && await factor.IsEnrolledAsync(app, user, ct))
-            {
-                methods.Add(factor.Method);
-            }
+            return [];
         }
-        return methods;
+        // One round trip for every factor (UNION ALL), instead of one query each.
+        var enrolled = await ordered.Select(f => f.Enrolment(app, user)).Aggregate((all, next) => all.Concat(next))
+            .Distinct().ToListAsync(ct);
+        return ordered.Select(f => f.Method).Distinct().Where(enrolled.Contains).ToList();
     }
 
     public ISecondFactor? Find(string? method) => factors.FirstOrDefault(f => f.Method == method);

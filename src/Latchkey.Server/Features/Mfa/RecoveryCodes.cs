@@ -24,8 +24,8 @@ public sealed class RecoveryCodes(LatchkeyDbContext db, ServerKeys keys, TimePro
 
     public string Method => MfaMethods.Recovery;
 
-    public Task<bool> IsEnrolledAsync(App app, User user, CancellationToken ct) =>
-        db.RecoveryCodes.AnyAsync(c => c.UserId == user.Id && c.UsedAt == null, ct);
+    public IQueryable<string> Enrolment(App app, User user) =>
+        db.RecoveryCodes.Where(c => c.UserId == user.Id && c.UsedAt == null).Select(_ => MfaMethods.Recovery);
 
     public Task VerifyAsync(App app, User user, Challenge mfaChallenge, string? code, JsonElement? assertion, CancellationToken ct) =>
         UseAsync(user, code, ct);

@@ -18,8 +18,10 @@ public sealed class SmsFactor(LatchkeyDbContext db, UserKeyring keyring, Challen
 {
     public string Method => MfaMethods.Sms;
 
-    public Task<bool> IsEnrolledAsync(App app, User user, CancellationToken ct) =>
-        db.MfaFactors.AnyAsync(f => f.UserId == user.Id && f.Kind == MfaKinds.Sms && f.ConfirmedAt != null, ct);
+    public IQueryable<string> Enrolment(App app, User user) =>
+        db.MfaFactors.Where(f => f.UserId == user.Id && f.Kind == MfaKinds.Sms && f.ConfirmedAt != null).Select(_ => MfaMethods.Sms);
+
+    public Task<bool> IsEnrolledAsync(App app, User user, CancellationToken ct) => Enrolment(app, user).AnyAsync(ct);
 
     /// <summary>At sign-in: the code must have been asked for (POST /login/mfa/sms) for this pending sign-in.</summary>
     public Task VerifyAsync(App app, User user, Challenge mfaChallenge, string? code, JsonElement? assertion, CancellationToken ct) =>

@@ -24,8 +24,10 @@ public sealed class TotpFactor(LatchkeyDbContext db, UserKeyring keyring, TimePr
 
     public string Method => MfaMethods.Totp;
 
-    public Task<bool> IsEnrolledAsync(App app, User user, CancellationToken ct) =>
-        db.MfaFactors.AnyAsync(f => f.UserId == user.Id && f.Kind == MfaKinds.Totp && f.ConfirmedAt != null, ct);
+    public IQueryable<string> Enrolment(App app, User user) =>
+        db.MfaFactors.Where(f => f.UserId == user.Id && f.Kind == MfaKinds.Totp && f.ConfirmedAt != null).Select(_ => MfaMethods.Totp);
+
+    public Task<bool> IsEnrolledAsync(App app, User user, CancellationToken ct) => Enrolment(app, user).AnyAsync(ct);
 
     public Task VerifyAsync(App app, User user, Challenge mfaChallenge, string? code, JsonElement? assertion, CancellationToken ct) =>
         CheckAsync(user, code, ct);

@@ -15,7 +15,7 @@ public sealed class PasskeySecondFactor(PasskeyService passkeys) : ISecondFactor
 {
     public string Method => MfaMethods.Passkey;
 
-    public Task<bool> IsEnrolledAsync(App app, User user, CancellationToken ct) => passkeys.HasAnyAsync(app, user.Id, ct);
+    public IQueryable<string> Enrolment(App app, User user) => passkeys.Of(app, user.Id).Select(_ => MfaMethods.Passkey);
 
     public async Task VerifyAsync(App app, User user, Challenge mfaChallenge, string? code, JsonElement? assertion, CancellationToken ct)
     {

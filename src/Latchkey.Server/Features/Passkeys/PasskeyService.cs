@@ -162,8 +162,11 @@ public sealed class PasskeyService(
         });
     }
 
-    public Task<bool> HasAnyAsync(App app, Guid userId, CancellationToken ct) =>
-        db.PasskeyCredentials.AnyAsync(c => c.AppId == app.Id && c.UserId == userId, ct);
+    public Task<bool> HasAnyAsync(App app, Guid userId, CancellationToken ct) => Of(app, userId).AnyAsync(ct);
+
+    /// <summary>The user's passkeys in the app.</summary>
+    public IQueryable<PasskeyCredential> Of(App app, Guid userId) =>
+        db.PasskeyCredentials.Where(c => c.AppId == app.Id && c.UserId == userId);
 
     public async Task<List<PasskeyView>> ListAsync(App app, Guid userId, CancellationToken ct) =>
         (await db.PasskeyCredentials.AsNoTracking().Where(c => c.AppId == app.Id && c.UserId == userId).OrderBy(c => c.CreatedAt).ToListAsync(ct))

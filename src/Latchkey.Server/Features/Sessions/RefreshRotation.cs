@@ -136,6 +136,10 @@ public sealed class RefreshRotation(
     /// </summary>
     private async Task<RefreshToken?> TryRotateAsync(App app, RefreshToken parent, string successor, DateTime now, CancellationToken ct)
     {
+        if (db.Database.IsNpgsql())
+        {
+            return await TryRotateInOneStatementAsync(app, parent, successor, now, ct);
+        }
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var claimed = await db.RefreshTokens
             .Where(t => t.Id == parent.Id && t.UsedAt == null)
@@ -169,6 +173,39 @@ public sealed class RefreshRotation(
         db.ChangeTracker.Clear();
         return child;
     }
+
+    /// <summary>
+    /// <see cref="TryRotateAsync"/> on PostgreSQL: the claim, the session's touch and the successor
+    /// in one statement (one round trip instead of five). A revoke that commits first makes the
+    /// session update find no live row, so no successor is written; the claimed token then belongs
+    /// to a revoked session and is refused as such, as the rolled-back transaction would have.
+    /// </summary>
+    private async Task<RefreshToken?> TryRotateInOneStatementAsync(App app, RefreshToken parent, string successor, DateTime now, CancellationToken ct)
+    {
+        var child = SessionService.NewRefreshToken(app, parent.SessionId, successor, parent.Id, now);
+        var outcome = (await db.Database.SqlQuery<RotationOutcome>($"""
+                WITH claimed AS (
+                    UPDATE refresh_tokens SET "UsedAt" = {now}
+                    WHERE "Id" = {parent.Id} AND "UsedAt" IS NULL
+                    RETURNING "Id"),
+                touched AS (
+                    UPDATE sessions SET "LastSeenAt" = {now}, "ExpiresAt" = {child.ExpiresAt}
+                    WHERE "Id" = {parent.SessionId} AND "RevokedAt" IS NULL AND EXISTS (SELECT 1 FROM claimed)
+                    RETURNING "Id"),
+                inserted AS (
+                    INSERT INTO refresh_tokens ("Id", "AppId", "SessionId", "TokenHash", "ParentId", "CreatedAt", "ExpiresAt", "UsedAt")
+                    SELECT {child.Id}, {child.AppId}, {child.SessionId}, {child.TokenHash}, {parent.Id}, {now}, {child.ExpiresAt}, NULL FROM touched
+                    RETURNING "Id")
+                SELECT (SELECT count(*) FROM claimed)::int AS "Claimed", (SELECT count(*) FROM inserted)::int AS "Inserted"
+                """).ToListAsync(ct)).Single();
+        if (outcome.Claimed != 1)
+        {
+            return null;
+        }
+        return outcome.Inserted == 1 ? child : throw await RefusalAsync(parent.SessionId, ct);
+    }
+
+    private sealed record RotationOutcome(int Claimed, int Inserted);
 
     /// <summary>The answer for a session that ended, by why it ended.</summary>
     private static ProblemException Refusal(string? revokedReason) => revokedReason switch
