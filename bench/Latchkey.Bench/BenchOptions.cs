@@ -10,6 +10,11 @@ public sealed record BenchOptions
     public bool Quick { get; init; }
     public double Seconds { get; init; } = 10;
     public double WarmupSeconds { get; init; } = 2;
+    /// <summary>
+    /// Mixed load on a fresh node before anything is measured: the JIT's tiers and dynamic PGO take
+    /// 15–30 s of traffic to settle, and a production node has long been past them.
+    /// </summary>
+    public double NodeWarmupSeconds { get; init; } = 30;
     /// <summary>The mixed load after which RSS is read (issue 12: 60 s).</summary>
     public double MixedSeconds { get; init; } = 60;
     /// <summary>wrk threads for the single-operation phases: one per core, so wrk is never the bottleneck.</summary>
@@ -37,10 +42,11 @@ public sealed record BenchOptions
         Run it through bench/run.sh, which builds everything and provides PostgreSQL and wrk.
 
         Options:
-          --quick                 about 3 minutes: 4 s per phase after 1 s warm-up, 10 s of mixed load,
-                                  no code sign-in, link wake-up or raw Argon2id rows
+          --quick                 about 4 minutes: 4 s per phase after 1 s warm-up, 10 s of mixed load,
+                                  20 s of node warm-up, no code sign-in, link wake-up or raw Argon2id rows
           --seconds N             measured seconds per phase (default 10)
           --warmup N              warm-up seconds before each phase, not counted (default 2)
+          --node-warmup N         mixed load on a fresh node before the first measured phase (default 30)
           --mixed-seconds N       mixed load before RSS is read (default 60)
           --wrk-threads N         wrk threads per phase (default: one per core)
           --get-connections N     connections for JWKS, discovery and /me (default 64)
@@ -67,9 +73,10 @@ public sealed record BenchOptions
                 options = args[i] switch
                 {
                     // Later options still override these, e.g. --quick --seconds 6.
-                    "--quick" => options with { Quick = true, Seconds = 4, WarmupSeconds = 1, MixedSeconds = 10 },
+                    "--quick" => options with { Quick = true, Seconds = 4, WarmupSeconds = 1, MixedSeconds = 10, NodeWarmupSeconds = 20 },
                     "--seconds" => options with { Seconds = Number(Next(), 1, 600) },
                     "--warmup" => options with { WarmupSeconds = Number(Next(), 0, 60) },
+                    "--node-warmup" => options with { NodeWarmupSeconds = Number(Next(), 0, 600) },
                     "--mixed-seconds" => options with { MixedSeconds = Number(Next(), 2, 600) },
                     "--wrk-threads" => options with { WrkThreads = (int)Number(Next(), 1, 64) },
                     "--get-connections" => options with { GetConnections = (int)Number(Next(), 1, 10_000) },

@@ -52,6 +52,21 @@ public static class NodePhases
         Log.Info($"{db.Name}: caching: {caching.Summary}");
 
         var root = server.BaseAddress;
+        if (options.NodeWarmupSeconds > 0)
+        {
+            // Unmeasured: the node's JIT settles, as on a node that has served for a while.
+            var warm = MixedConnections(options);
+            await Seeding.EnsureChainsAsync(api, pool, 3 * warm.Refresh, ct);
+            var warmBearer = $"Authorization: Bearer {await api.AccessTokenAsync(users[0], ct)}";
+            await MixedLoad.RunAsync($"{db.Name}: warm-up", server,
+            [
+                new WrkLoad("JWKS GET", "get.lua", root, LatchkeyApi.JwksPath, warm.Get),
+                new WrkLoad("discovery GET", "get.lua", root, LatchkeyApi.DiscoveryPath, warm.Get),
+                new WrkLoad("GET /me", "get.lua", root, LatchkeyApi.MePath, warm.Get) { Headers = [warmBearer] },
+                new WrkLoad("refresh", "refresh.lua", root, LatchkeyApi.RefreshPath, warm.Refresh) { Tokens = TokenUse.Rotate, Pool = pool },
+                new WrkLoad("password login", "login.lua", root, LatchkeyApi.LoginPath, options.HashConnections) { DataFile = usersFile },
+            ], options.NodeWarmupSeconds, workDir, ct);
+        }
         Task<PhaseResult> Phase(WrkLoad load)
         {
             Log.Info($"{db.Name}: {load.Name} with {load.Describe(options.ThreadsFor(load.Connections))} for {options.WarmupSeconds:0.#} s + {options.Seconds:0.#} s");
