@@ -130,6 +130,7 @@ public sealed class ServerProcess : IAsyncDisposable
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         start.Environment["Latchkey__Passwords__MemoryKiB"] = LatchkeyFactory.CheapHashMemoryKiB;
         start.Environment["Latchkey__Passwords__Iterations"] = "1";
+        start.Environment["Latchkey__Passwords__MaxQueueWaitMilliseconds"] = LatchkeyFactory.TolerantHashWaitMilliseconds;
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[name] = value;
