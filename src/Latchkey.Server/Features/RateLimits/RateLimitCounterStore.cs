@@ -128,9 +128,14 @@ internal sealed class RateLimitCounterStore(LatchkeyDbContext db)
             var spent = string.Join(" OR ", windows.Select(w => $"""("Key" = {sql.Placeholder(w.Key)} AND "WindowStart" = {sql.Placeholder(w.WindowStart)})"""));
             sql.Append($""" "WindowCount" = CASE WHEN "WindowCount" > 0 AND ({spent}) THEN "WindowCount" - 1 ELSE "WindowCount" END, """);
         }
-        sql.Append(""" "UpdatedAt" = """).Param(now).Append(""" WHERE "Key" IN (""");
-        sql.Append(string.Join(", ", windows.Select(w => w.Key).Append(accountKey).OfType<string>().Order(StringComparer.Ordinal).Select(k => sql.Placeholder(k))));
-        sql.Append(")");
+        var keys = string.Join(", ", windows.Select(w => w.Key).Append(accountKey).OfType<string>().Order(StringComparer.Ordinal).Select(k => sql.Placeholder(k)));
+        sql.Append(""" "UpdatedAt" = """).Param(now).Append($""" WHERE "Key" IN ({keys})""");
+        if (db.Database.IsNpgsql())
+        {
+            // Note: the rows are locked in key order first, as ReserveAsync's upsert takes them: an
+            // UPDATE alone locks them in scan order, and two logins of one address then deadlock.
+            sql.Append($""" AND "Key" IN (SELECT "Key" FROM rate_limit_counters WHERE "Key" IN ({keys}) ORDER BY "Key" FOR UPDATE)""");
+        }
         await db.Database.ExecuteSqlRawAsync(sql.Text, sql.Args, ct);
     }
 
