@@ -17,8 +17,9 @@ public enum HashLane
 /// flood of sign-ups fills only its own lane and gets at most every other free thread while
 /// sign-ins wait, so it cannot starve them. A hash that would wait longer than the bound (the
 /// hashes ahead of it over the threads, at the measured time per hash), or find its lane full,
-/// is refused at once (the caller answers 429) instead of letting latency grow. The threads run below normal priority, so while they
-/// saturate the cores, token refreshes, JWKS and the 429s themselves still get the CPU they need.
+/// is refused at once (the caller answers 429) instead of letting latency grow. The threads run
+/// below normal priority, so while they saturate the cores, token refreshes, JWKS and the 429s
+/// themselves still get the CPU they need.
 /// (This bounds one node's CPU; it holds no security state.)
 /// </summary>
 internal sealed class HashingQueue : IDisposable
