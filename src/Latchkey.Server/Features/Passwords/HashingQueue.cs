@@ -94,7 +94,11 @@ internal sealed class HashingQueue : IDisposable
                 _nextLane = 1 - lane;
             }
             var started = Stopwatch.GetTimestamp();
-            item.Run();
+            if (!item.Run())
+            {
+                // A request that gave up while waiting: nothing was hashed, nothing to measure.
+                continue;
+            }
             var took = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             lock (_gate)
             {
@@ -121,7 +125,8 @@ internal sealed class HashingQueue : IDisposable
 
     private abstract class Work
     {
-        public abstract void Run();
+        /// <summary>Runs the work; false when its request had already given up.</summary>
+        public abstract bool Run();
         public abstract void Abandon();
     }
 
@@ -140,12 +145,12 @@ internal sealed class HashingQueue : IDisposable
 
         public Task<T> Task => _done.Task;
 
-        public override void Run()
+        public override bool Run()
         {
             _cancel.Dispose();
             if (_done.Task.IsCompleted)
             {
-                return;
+                return false;
             }
             try
             {
@@ -155,6 +160,7 @@ internal sealed class HashingQueue : IDisposable
             {
                 _done.TrySetException(e);
             }
+            return true;
         }
 
         public override void Abandon()
