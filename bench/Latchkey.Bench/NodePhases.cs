@@ -52,20 +52,25 @@ public static class NodePhases
         Log.Info($"{db.Name}: caching: {caching.Summary}");
 
         var root = server.BaseAddress;
+        // The mixed load's streams, with fresh refresh chains and a fresh access token for each run.
+        async Task<WrkLoad[]> MixedStreamsAsync()
+        {
+            var connections = MixedConnections(options);
+            await Seeding.EnsureChainsAsync(api, pool, 3 * connections.Refresh, ct);
+            var mixedBearer = $"Authorization: Bearer {await api.AccessTokenAsync(users[0], ct)}";
+            return
+            [
+                new WrkLoad("JWKS GET", "get.lua", root, LatchkeyApi.JwksPath, connections.Get),
+                new WrkLoad("GET /me", "get.lua", root, LatchkeyApi.MePath, connections.Get) { Headers = [mixedBearer] },
+                new WrkLoad("refresh", "refresh.lua", root, LatchkeyApi.RefreshPath, connections.Refresh) { Tokens = TokenUse.Rotate, Pool = pool },
+                new WrkLoad("password login", "login.lua", root, LatchkeyApi.LoginPath, options.HashConnections) { DataFile = usersFile },
+            ];
+        }
         if (options.NodeWarmupSeconds > 0)
         {
             // Unmeasured: the node's JIT settles, as on a node that has served for a while.
-            var warm = MixedConnections(options);
-            await Seeding.EnsureChainsAsync(api, pool, 3 * warm.Refresh, ct);
-            var warmBearer = $"Authorization: Bearer {await api.AccessTokenAsync(users[0], ct)}";
-            await MixedLoad.RunAsync($"{db.Name}: warm-up", server,
-            [
-                new WrkLoad("JWKS GET", "get.lua", root, LatchkeyApi.JwksPath, warm.Get),
-                new WrkLoad("discovery GET", "get.lua", root, LatchkeyApi.DiscoveryPath, warm.Get),
-                new WrkLoad("GET /me", "get.lua", root, LatchkeyApi.MePath, warm.Get) { Headers = [warmBearer] },
-                new WrkLoad("refresh", "refresh.lua", root, LatchkeyApi.RefreshPath, warm.Refresh) { Tokens = TokenUse.Rotate, Pool = pool },
-                new WrkLoad("password login", "login.lua", root, LatchkeyApi.LoginPath, options.HashConnections) { DataFile = usersFile },
-            ], options.NodeWarmupSeconds, workDir, ct);
+            var warmDiscovery = new WrkLoad("discovery GET", "get.lua", root, LatchkeyApi.DiscoveryPath, MixedConnections(options).Get);
+            await MixedLoad.RunAsync($"{db.Name}: warm-up", server, [warmDiscovery, .. await MixedStreamsAsync()], options.NodeWarmupSeconds, workDir, ct);
         }
         Task<PhaseResult> Phase(WrkLoad load)
         {
@@ -92,16 +97,7 @@ public static class NodePhases
             Log.Info($"{db.Name}: overload test skipped: login, refresh or JWKS managed nothing");
         }
 
-        var mixedConnections = MixedConnections(options);
-        await Seeding.EnsureChainsAsync(api, pool, 3 * mixedConnections.Refresh, ct);
-        bearer = $"Authorization: Bearer {await api.AccessTokenAsync(users[0], ct)}";
-        var mixed = await MixedLoad.RunAsync(db.Name, server,
-        [
-            new WrkLoad("JWKS GET", "get.lua", root, LatchkeyApi.JwksPath, mixedConnections.Get),
-            new WrkLoad("GET /me", "get.lua", root, LatchkeyApi.MePath, mixedConnections.Get) { Headers = [bearer] },
-            new WrkLoad("refresh", "refresh.lua", root, LatchkeyApi.RefreshPath, mixedConnections.Refresh) { Tokens = TokenUse.Rotate, Pool = pool },
-            new WrkLoad("password login", "login.lua", root, LatchkeyApi.LoginPath, options.HashConnections) { DataFile = usersFile },
-        ], options.MixedSeconds, workDir, ct);
+        var mixed = await MixedLoad.RunAsync(db.Name, server, await MixedStreamsAsync(), options.MixedSeconds, workDir, ct);
 
         PhaseResult? codeSignIn = null, linkWakeup = null;
         if (!options.Quick)

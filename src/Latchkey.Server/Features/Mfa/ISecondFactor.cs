@@ -2,7 +2,6 @@ using System.Text.Json;
 using Latchkey.Server.Features.Apps;
 using Latchkey.Server.Features.Challenges;
 using Latchkey.Server.Features.Users;
-using Microsoft.EntityFrameworkCore;
 
 namespace Latchkey.Server.Features.Mfa;
 
@@ -19,9 +18,6 @@ public interface ISecondFactor
     /// mfa_required's methods); the gate asks every factor's in one round trip.
     /// </summary>
     IQueryable<string> Enrolment(App app, User user);
-
-    /// <summary>Whether this user has this factor ready.</summary>
-    Task<bool> IsEnrolledAsync(App app, User user, CancellationToken ct) => Enrolment(app, user).AnyAsync(ct);
 
     /// <summary>
     /// Checks the factor for the pending sign-in <paramref name="mfaChallenge"/>; throws the

@@ -162,8 +162,6 @@ public sealed class PasskeyService(
         });
     }
 
-    public Task<bool> HasAnyAsync(App app, Guid userId, CancellationToken ct) => Of(app, userId).AnyAsync(ct);
-
     /// <summary>The user's passkeys in the app.</summary>
     public IQueryable<PasskeyCredential> Of(App app, Guid userId) =>
         db.PasskeyCredentials.Where(c => c.AppId == app.Id && c.UserId == userId);

@@ -49,9 +49,8 @@ public sealed class UserKeyring(KeyStoreDbContext store, ServerKeys serverKeys, 
 
     public async Task DestroyAsync(Guid userId, CancellationToken ct)
     {
-        opened.Forget(userId);
         await store.UserDataKeys.Where(k => k.UserId == userId).ExecuteDeleteAsync(ct);
-        // Note: again after the delete, in case a request of this node opened it in between.
+        // Note: after the delete, so a request of this node that opened the key meanwhile is forgotten too.
         opened.Forget(userId);
     }
 
