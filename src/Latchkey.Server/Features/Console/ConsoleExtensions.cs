@@ -29,6 +29,8 @@ public static class ConsoleExtensions
         services.AddScoped<ConsoleAccess>();
         services.AddScoped<ConsoleSignIn>();
         services.AddScoped<AdminApi>();
+        services.AddScoped<Dashboard.DashboardStats>();
+        services.AddScoped<AuditNames>();
 
         // Note: cookies and forms are sealed with Data Protection keys kept in the key store, each
         // sealed with the master key, so every node on the databases reads every node's cookies.

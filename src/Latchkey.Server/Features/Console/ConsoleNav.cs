@@ -3,12 +3,12 @@ using Latchkey.Server.Features.CustomRoles;
 
 namespace Latchkey.Server.Features.AdminConsole;
 
-/// <summary>Where an admin lands: super admins on the apps list, others on the first page of their app they may open.</summary>
+/// <summary>Where an admin lands: super admins on the platform dashboard and apps list, others on the first page of their app they may open (its dashboard).</summary>
 public static class ConsoleNav
 {
     private static readonly (string Permission, string Path)[] Sections =
     [
-        (AdminPermissions.AppsRead, ""),
+        (AdminPermissions.AppsRead, "/dashboard"),
         (AdminPermissions.UsersRead, "/users"),
         (AdminPermissions.Invitations, "/users"),
         (AdminPermissions.RolesManage, "/roles"),

@@ -43,8 +43,18 @@ public abstract class ConsolePageModel : PageModel
         }
         var mfa = ActivatorUtilities.CreateInstance<AdminMfaFilter>(HttpContext.RequestServices);
         await mfa.InvokeAsync(new DefaultEndpointFilterInvocationContext(HttpContext), _ => ValueTask.FromResult<object?>(null));
-        await next();
+        var executed = await next();
+        if (executed.Exception is null && executed.Result is null or PageResult && ViewData[ConsoleView.AppIdKey] is string && _admin.IsSuperAdmin)
+        {
+            // The app switcher on every page of an app: a super admin may open any of them.
+            ViewData[ConsoleView.AppsKey] = (await S<LatchkeyDbContext>().Apps.AsNoTracking().OrderBy(a => a.Name).ThenBy(a => a.Id)
+                .Select(a => new { a.Id, a.Name }).Take(SwitcherSize).ToListAsync(Ct))
+                .Select(a => (a.Id, a.Name)).ToList();
+        }
     }
+
+    /// <summary>How many apps the switcher lists; more are on the apps list.</summary>
+    private const int SwitcherSize = 100;
 
     /// <summary>False for the pages an admin without a required second factor may still use (signing out).</summary>
     protected virtual bool ChecksSecondFactor => true;

@@ -15,6 +15,8 @@ public static class ConsoleView
     public const string AdminKey = "ConsoleAdmin";
     public const string AppIdKey = "ConsoleAppId";
     public const string AppNameKey = "ConsoleAppName";
+    /// <summary>The apps the app switcher offers (id, name): every app, for a super admin.</summary>
+    public const string AppsKey = "ConsoleApps";
 
     public sealed record Option(string Value, string Label, string? Hint = null);
 

@@ -1,12 +1,16 @@
+using Latchkey.Server.Features.AdminConsole.Dashboard;
 using Latchkey.Server.Features.Apps;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Latchkey.Server.Features.AdminConsole.Pages;
 
-/// <summary>The apps: a super admin's list with create and delete; other admins go to their app.</summary>
-public sealed class IndexModel : ConsolePageModel
+/// <summary>The platform: a super admin's dashboard of every app, the apps with their users, create and delete; other admins go to their app.</summary>
+public sealed class IndexModel(DashboardStats stats, AuditNames auditNames) : ConsolePageModel
 {
     public IReadOnlyList<AdminAppEndpoints.AppView> Apps { get; private set; } = [];
+    public IReadOnlyDictionary<string, int> UserCounts { get; private set; } = new Dictionary<string, int>();
+    public DashboardFigures? Figures { get; private set; }
+    public IReadOnlyDictionary<Guid, string> Names { get; private set; } = new Dictionary<Guid, string>();
 
     [BindProperty] public string? Id { get; set; }
     [BindProperty] public string? Name { get; set; }
@@ -65,5 +69,11 @@ public sealed class IndexModel : ConsolePageModel
         return Page();
     }
 
-    private async Task LoadAsync() => Apps = await Api.ListAppsAsync(Admin, Ct);
+    private async Task LoadAsync()
+    {
+        Apps = await Api.ListAppsAsync(Admin, Ct);
+        UserCounts = await stats.UserCountsAsync(Ct);
+        Figures = await stats.ForAsync(Apps.Select(a => a.Id).ToList(), Ct);
+        Names = await auditNames.ResolveAsync(Admin, Figures.SecurityEvents, Ct);
+    }
 }
