@@ -10,17 +10,12 @@ namespace Latchkey.Server.Features.AdminConsole;
 
 /// <summary>
 /// The settings form's values, one list of strings per setting name (the JSON name, which is also
-/// the form field's name): read from an app's settings to show them, or from a posted form to
-/// save them. Saving sends only the settings that changed, as the patch the admin API takes, so
+/// the form field's name): read from an app's settings to show them, or from one posted section
+/// (<see cref="SettingsSections"/>) to save them. Saving sends only the settings that changed, as the patch the admin API takes, so
 /// <see cref="AppSettingsPatch"/> judges them exactly as it judges API calls.
 /// </summary>
 public sealed class SettingsForm
 {
-    /// <summary>The companion field of the code timeout select when "custom" is chosen.</summary>
-    public const string CustomCodeTimeout = "codeTimeoutSecondsCustom";
-    public const string Custom = "custom";
-    public static readonly int[] CodeTimeoutChoices = [60, 120, 300, 600];
-
     private enum Kind { Bool, Int, NullableInt, String, NullableString, List }
 
     private sealed record Setting(string Name, Kind Kind);
@@ -53,10 +48,11 @@ public sealed class SettingsForm
         return new SettingsForm(values);
     }
 
-    public static SettingsForm From(IFormCollection form)
+    /// <summary>The stored settings with the posted values of <paramref name="only"/> (one section's settings) in place of theirs.</summary>
+    public static SettingsForm From(AppSettings stored, IFormCollection form, IReadOnlyCollection<string> only)
     {
-        var values = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        foreach (var setting in All)
+        var values = From(stored)._values;
+        foreach (var setting in All.Where(s => only.Contains(s.Name)))
         {
             var posted = form[setting.Name];
             values[setting.Name] = setting.Kind switch
@@ -67,10 +63,6 @@ public sealed class SettingsForm
                 Kind.List => posted.SelectMany(v => (v ?? "").Split('\n')).Select(v => v.Trim()).Where(v => v.Length > 0).ToList(),
                 _ => [posted.FirstOrDefault()?.Trim() ?? ""],
             };
-        }
-        if (values.TryGetValue("codeTimeoutSeconds", out var timeout) && timeout.FirstOrDefault() == Custom)
-        {
-            values["codeTimeoutSeconds"] = [form[CustomCodeTimeout].FirstOrDefault()?.Trim() ?? ""];
         }
         return new SettingsForm(values);
     }

@@ -1,18 +1,25 @@
 using System.Globalization;
+using Latchkey.Server.Features.Audit;
 using Latchkey.Server.Features.CustomRoles;
 using Latchkey.Server.Features.Sessions;
 using Latchkey.Server.Features.Users;
+using Latchkey.Server.Infrastructure.KeyStore;
+using Latchkey.Server.Infrastructure.Persistence;
 using Latchkey.Server.Infrastructure.Problems;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
 
 namespace Latchkey.Server.Features.AdminConsole.Pages;
 
 /// <summary>
-/// One user: their data; disable, erase, reset the password or handles; role, custom roles and
-/// plan; the sessions they are signed in with, to end one or all.
+/// One user: their data and profile, last sign-in and sign-in history (from the audit trail);
+/// disable, erase, reset the password or handles; role, custom roles and plan; the devices
+/// (sessions) they are signed in with, to end one or all.
 /// </summary>
 public sealed class UserModel : ConsolePageModel
 {
+    public const int HistorySize = 20;
+
     [FromRoute] public string AppId { get; set; } = "";
     [FromRoute] public Guid UserId { get; set; }
     [BindProperty(SupportsGet = true)] public string? Done { get; set; }
@@ -33,6 +40,10 @@ public sealed class UserModel : ConsolePageModel
     public AdminUserEndpoints.AdminUserView Person { get; private set; } = null!;
     public IReadOnlyList<AdminSessionEndpoints.AdminSessionView> Sessions { get; private set; } = [];
     public IReadOnlyList<RoleEndpoints.RoleView> AppRoles { get; private set; } = [];
+    public Users.Profile Profile { get; private set; } = new();
+    /// <summary>The newest sign-ins and failed sign-ins at this account, newest first.</summary>
+    public IReadOnlyList<AuditRecord> History { get; private set; } = [];
+    public DateTime? LastSignIn { get; private set; }
     public bool CanWrite => Admin.Can(AdminPermissions.UsersWrite);
     public bool CanManageRoles => Admin.Can(AdminPermissions.RolesManage);
     public bool IsSelf => Admin.Caller.UserId == UserId;
@@ -118,6 +129,14 @@ public sealed class UserModel : ConsolePageModel
         return Redirect($"{Here}?done=sessions-revoked#sessions");
     }
 
+    /// <summary>How a sign-in record says the user came in: the route of a sign-in, the method of a failure.</summary>
+    public static string How(AuditRecord record)
+    {
+        var parts = (record.Detail ?? "").Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(p => p.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
+        return parts.GetValueOrDefault("via") ?? parts.GetValueOrDefault("method") ?? "";
+    }
+
     private async Task<IActionResult> ChangeAsync(AdminUserChanges.UpdateUserRequest request, string done, string prefix,
         (string Field, string? Value, string Message)? required = null)
     {
@@ -151,6 +170,19 @@ public sealed class UserModel : ConsolePageModel
         await CurrentAppAsync(AppId);
         Person = await Api.GetUserAsync(Admin, AppId, UserId, Ct);
         Sessions = await Api.SessionsAsync(Admin, AppId, UserId, Ct);
+        // Note: part of the read GetUserAsync audited (user.read): the profile is the user's data too.
+        var db = S<LatchkeyDbContext>();
+        if (await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == UserId, Ct) is { } user && await S<UserKeyring>().FindAsync(UserId, Ct) is { } key)
+        {
+            Profile = UserProfiles.Read(user, key);
+        }
+        // The audit trail's (app, target) index finds them; sign-ins and failures are few per user.
+        History = await db.AuditRecords.AsNoTracking()
+            .Where(r => r.AppId == AppId && r.TargetUserId == UserId && (r.Action == AuditActions.SignIn || r.Action == AuditActions.SignInFailed))
+            .OrderByDescending(r => r.At).ThenByDescending(r => r.Id).Take(HistorySize).ToListAsync(Ct);
+        LastSignIn = History.FirstOrDefault(r => r.Action == AuditActions.SignIn)?.At
+            ?? await db.AuditRecords.Where(r => r.AppId == AppId && r.TargetUserId == UserId && r.Action == AuditActions.SignIn)
+                .OrderByDescending(r => r.At).Select(r => (DateTime?)r.At).FirstOrDefaultAsync(Ct);
         if (CanManageRoles)
         {
             AppRoles = await Api.RolesAsync(Admin, AppId, Ct);
