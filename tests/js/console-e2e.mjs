@@ -1,7 +1,8 @@
 // The admin console end to end in a real browser: Debian's Chromium, driven by playwright-core,
-// against a real server process. A super admin signs in, creates an app, changes its settings,
-// creates a user and invites another, revokes the first user's session (opened here through the
-// JSON API) and reads the audit trail; screenshots of the main pages are saved along the way.
+// against a real server process. A super admin signs in, creates an app, changes its settings
+// section by section, creates a user and invites another, reads the app's dashboard after the
+// user's sign-in and a failed one, revokes the user's session (opened here through the JSON API)
+// and reads the audit trail; screenshots of every page (1280 and 390 wide) are saved on the way.
 // usage: node console-e2e.mjs <baseUrl> <screenshotDir> <adminEmail> <adminPassword>
 // prints one JSON object with each step's outcome; the C# test asserts on it. A step that throws
 // ends the run with its error in the summary ("error").
@@ -84,21 +85,29 @@ try {
   await checkAccessibility(page, 'apps');
   await shoot(page, 'apps.png');
 
-  // 3. Change its settings: who can access, the code timeout, IP ranges (the loopback stays allowed).
+  // 3. Change its settings, one section at a time: each section saves on its own.
   await page.goto(`${baseUrl}/console/apps/${appId}`);
   await page.getByLabel('Anyone without registration').check();
-  await page.getByLabel('Timeout to enter a code').selectOption('300');
+  await page.getByRole('button', { name: 'Save access and sign-up' }).click();
+  await page.waitForURL(`${baseUrl}/console/apps/${appId}?done=saved&section=access#access`);
+  await page.getByLabel('Timeout to enter a code (seconds)').fill('300');
+  await page.getByRole('button', { name: 'Save how users sign in' }).click();
+  await page.waitForURL(/section=authenticate/);
   await page.getByLabel('Allowed IP ranges').fill('127.0.0.0/8\n::1/128\n10.0.0.0/8');
+  await page.getByRole('button', { name: 'Save extra security' }).click();
+  await page.waitForURL(/section=extra/);
   await page.getByLabel('Refresh token (seconds)', { exact: true }).fill('604800');
-  await page.getByRole('button', { name: 'Save settings' }).click();
-  await page.waitForURL(`${baseUrl}/console/apps/${appId}?done=saved`);
+  await page.getByRole('button', { name: 'Save token lifetimes' }).click();
+  await page.waitForURL(`${baseUrl}/console/apps/${appId}?done=saved&section=lifetimes#lifetimes`);
   const saved = (await api('GET', `/v1/apps/${appId}/config`)).body;
   result.steps.settings = {
-    notice: (await page.locator('.notice').first().textContent())?.trim(),
+    notice: (await page.locator('#saved-lifetimes').textContent())?.trim(),
+    otherNotices: await page.locator('.notice[id^="saved-"]').count(),
     accessMode: saved?.accessMode,
     codeTimeoutSeconds: saved?.codeTimeoutSeconds,
     ipRanges: await page.getByLabel('Allowed IP ranges').inputValue(),
     qrCode: await page.locator('.qr svg').count(),
+    saveButtons: await page.getByRole('button', { name: /^Save / }).count(),
   };
   await checkAccessibility(page, 'settings');
   await shoot(page, 'settings.png');
@@ -126,11 +135,31 @@ try {
   const signIn = await api('POST', `/v1/apps/${appId}/login`,
     { handle: userEmail, password: userPassword, device: { name: 'E2E phone', platform: 'android' } });
   result.steps.apiSignIn = signIn.status;
+  await api('POST', `/v1/apps/${appId}/login`, { handle: userEmail, password: 'not the password at all' });
   const mine = await fetch(`${baseUrl}/v1/apps/${appId}/me/sessions`, { headers: { authorization: `Bearer ${signIn.body.access_token}` } });
   result.steps.sessionId = (await mine.json())[0]?.id ?? null;
 
-  // 7. Open the user's page and revoke that session.
+  // 7. The app's dashboard counts that sign-in and the failure; the switcher leads to the other apps.
+  await page.goto(`${baseUrl}/console/apps/${appId}/dashboard`);
+  const figure = async id => Number((await page.locator(`#figure-${id}`).textContent())?.trim());
+  result.steps.dashboard = {
+    users: await figure('users'), sessions: await figure('sessions'), signIns: await figure('signins'), failures: await figure('failures'),
+    chart: await page.locator('svg#signins-chart rect').count(),
+    events: (await page.locator('#security-events').textContent())?.replace(/\s+/g, ' ').trim(),
+    switcher: await page.locator('.switcher summary').count(),
+  };
+  await checkAccessibility(page, 'dashboard');
+  await shoot(page, 'dashboard.png');
+  await page.locator('.switcher summary').click();
+  await shoot(page, 'switcher.png');
+
+  // 8. Open the user's page (profile, last sign-in, history, devices) and revoke that session.
   await page.goto(userUrl);
+  result.steps.userPage = {
+    lastSignIn: (await page.locator('#last-signin').textContent())?.trim(),
+    history: await page.locator('#signin-history tbody tr').count(),
+    failed: await page.locator('#signin-history .badge.bad').count(),
+  };
   const row = page.getByRole('row').filter({ hasText: 'E2E phone' });
   result.steps.sessionShown = await row.count();
   await checkAccessibility(page, 'user');
@@ -144,33 +173,34 @@ try {
   const refreshed = await api('POST', `/v1/apps/${appId}/token`, { refresh_token: signIn.body.refresh_token });
   result.steps.refreshAfterRevoke = { status: refreshed.status, code: refreshed.body?.code };
 
-  // 8. The outbox shows the invitation with its code.
+  // 9. The outbox shows the invitation with its code.
   await page.goto(`${baseUrl}/console/apps/${appId}/outbox`);
   const invitation = page.getByRole('row').filter({ hasText: inviteeEmail });
   result.steps.outbox = { invitations: await invitation.count(), hasCode: /\b\d{6}\b/.test((await invitation.first().textContent()) ?? '') };
   await checkAccessibility(page, 'outbox');
   await shoot(page, 'outbox.png');
 
-  // 9. The audit trail names what happened, and its chain verifies.
+  // 10. The audit trail names what happened, and its chain verifies.
   await page.goto(`${baseUrl}/console/apps/${appId}/audit`);
   const trail = (await page.locator('#audit-records').textContent()) ?? '';
   result.steps.audit = {
     chain: (await page.locator('#chain-status').textContent())?.replace(/\s+/g, ' ').trim(),
+    words: trail.replace(/\s+/g, ' ').includes(`${adminEmail} created the user ${userEmail}`),
     actions: ['app.create', 'app.update', 'user.create', 'user.read', 'user.session.revoke', 'signin'].filter(a => trail.includes(a)),
   };
   await checkAccessibility(page, 'audit');
   await shoot(page, 'audit.png');
 
-  // 10. A phone-sized screen: the settings page (and the others) without sideways scrolling.
+  // 11. A phone-sized screen: the settings page (and the others) without sideways scrolling.
   const phone = await context.newPage();
   await phone.setViewportSize({ width: 390, height: 844 });
-  for (const [name, path] of [['apps', '/console'], ['settings', `/console/apps/${appId}`], ['users', `/console/apps/${appId}/users`],
+  for (const [name, path] of [['apps', '/console'], ['dashboard', `/console/apps/${appId}/dashboard`], ['settings', `/console/apps/${appId}`], ['users', `/console/apps/${appId}/users`],
     ['user', userUrl.replace(baseUrl, '')], ['outbox', `/console/apps/${appId}/outbox`], ['audit', `/console/apps/${appId}/audit`]]) {
     await phone.goto(baseUrl + path);
     const width = await phone.evaluate(() => ({ scroll: document.documentElement.scrollWidth, view: window.innerWidth }));
     if (width.scroll > width.view) result.overflow.push(`${name}: ${width.scroll} > ${width.view}`);
     await checkAccessibility(phone, `${name} (phone)`);
-    if (name === 'settings') await shoot(phone, 'settings-phone.png');
+    await shoot(phone, `${name}-phone.png`);
   }
   result.steps.phone = true;
 } catch (e) {

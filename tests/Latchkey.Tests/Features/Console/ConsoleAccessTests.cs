@@ -17,8 +17,8 @@ public abstract class ConsoleAccessTests(ServerFixture fixture) : ConsoleTest(fi
 
         var home = await browser.GetAsync("/console", Ct);
         Assert.Equal(HttpStatusCode.Redirect, home.Status);
-        Assert.Equal($"/console/apps/{mine}", home.Location);
-        foreach (var page in new[] { "", "/users", "/roles", "/outbox", "/audit" })
+        Assert.Equal($"/console/apps/{mine}/dashboard", home.Location);
+        foreach (var page in new[] { "/dashboard", "", "/users", "/roles", "/outbox", "/audit" })
         {
             Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync($"/console/apps/{mine}{page}", Ct)).Status);
             var refused = await browser.GetAsync($"/console/apps/{other}{page}", Ct);
@@ -35,7 +35,8 @@ public abstract class ConsoleAccessTests(ServerFixture fixture) : ConsoleTest(fi
         Assert.Equal(HttpStatusCode.NotFound, (await GetAsync($"/v1/admin/apps/{form.Value("id")}", await AdminTokenAsync())).StatusCode);
 
         // A change of another app's settings is refused before anything is read.
-        var foreign = await browser.PostAsync($"/console/apps/{other}", settings.Form().Set("accessMode", "open").Fields, Ct);
+        var foreign = await browser.PostAsync($"/console/apps/{other}?handler=Save&section=access",
+            settings.Form("Save", "section=access").Set("accessMode", "open").Fields, Ct);
         Assert.Equal(HttpStatusCode.Forbidden, foreign.Status);
     }
 

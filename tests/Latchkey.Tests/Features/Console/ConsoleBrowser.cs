@@ -29,9 +29,9 @@ public sealed partial class ConsoleBrowser(HttpClient client) : IDisposable
     }
 
     /// <summary>Fills in the page's form (the one posting to <paramref name="handler"/>, or the page's main form) and sends it.</summary>
-    public async Task<ConsolePage> SubmitAsync(ConsolePage page, string? handler, Action<HtmlForm>? fill, CancellationToken ct)
+    public async Task<ConsolePage> SubmitAsync(ConsolePage page, string? handler, Action<HtmlForm>? fill, CancellationToken ct, string? containing = null)
     {
-        var form = page.Form(handler);
+        var form = page.Form(handler, containing);
         fill?.Invoke(form);
         return await PostAsync(form.Action ?? page.Path, form.Fields, ct);
     }

@@ -7,9 +7,10 @@ namespace Latchkey.Tests.Features.AdminConsole;
 /// <summary>
 /// The console end to end in Debian's Chromium, driven by playwright-core (tests/js/console-e2e.mjs)
 /// against a real server process: sign in as the super admin, create an app, change its settings,
-/// create and invite users, revoke a session opened through the JSON API, read the audit trail.
-/// Screenshots of the main pages (desktop, and the settings at phone size) go to
-/// tests/screenshots/{database}/. Runs once per database.
+/// section by section, create and invite users, read the dashboard's counts, the user page's
+/// history, revoke a session opened through the JSON API, read the audit trail in words.
+/// Screenshots of every page (1280 and 390 wide) go to tests/screenshots/{database}/ (the test's
+/// output prints the folder). Runs once per database.
 /// </summary>
 public abstract class ConsoleEndToEndTests(string provider)
 {
@@ -38,7 +39,9 @@ public abstract class ConsoleEndToEndTests(string provider)
         Assert.True(steps["loginRedirect"]!.GetValue<string>() == "/console/login", summary);
         Assert.True(steps["signIn"]!.GetValue<bool>(), summary);
         var settings = steps["settings"]!;
-        Assert.Equal("The settings are saved.", settings["notice"]!.GetValue<string>());
+        Assert.Equal("Saved.", settings["notice"]!.GetValue<string>());
+        Assert.Equal(1, settings["otherNotices"]!.GetValue<int>());
+        Assert.Equal(7, settings["saveButtons"]!.GetValue<int>());
         Assert.Equal("open", settings["accessMode"]!.GetValue<string>());
         Assert.Equal(300, settings["codeTimeoutSeconds"]!.GetValue<int>());
         Assert.Equal("127.0.0.0/8\n::1/128\n10.0.0.0/8", settings["ipRanges"]!.GetValue<string>());
@@ -46,6 +49,18 @@ public abstract class ConsoleEndToEndTests(string provider)
         Assert.StartsWith("buyer.", steps["createUser"]!["heading"]!.GetValue<string>());
         Assert.StartsWith("The invitation is sent.", steps["invite"]!.GetValue<string>());
         Assert.Equal(200, steps["apiSignIn"]!.GetValue<int>());
+        var dashboard = steps["dashboard"]!;
+        Assert.Equal(1, dashboard["users"]!.GetValue<int>());
+        Assert.Equal(1, dashboard["sessions"]!.GetValue<int>());
+        Assert.Equal(1, dashboard["signIns"]!.GetValue<int>());
+        Assert.Equal(1, dashboard["failures"]!.GetValue<int>());
+        Assert.Equal(28, dashboard["chart"]!.GetValue<int>());
+        Assert.Contains("failed to sign in as buyer.", dashboard["events"]!.GetValue<string>());
+        Assert.Equal(1, dashboard["switcher"]!.GetValue<int>());
+        var userPage = steps["userPage"]!;
+        Assert.EndsWith(" UTC", userPage["lastSignIn"]!.GetValue<string>());
+        Assert.Equal(2, userPage["history"]!.GetValue<int>());
+        Assert.Equal(1, userPage["failed"]!.GetValue<int>());
         Assert.Equal(1, steps["sessionShown"]!.GetValue<int>());
         Assert.StartsWith("The session is ended", steps["revoke"]!["notice"]!.GetValue<string>());
         Assert.Equal(0, steps["revoke"]!["rowsLeft"]!.GetValue<int>());
@@ -55,6 +70,7 @@ public abstract class ConsoleEndToEndTests(string provider)
         Assert.Equal(1, steps["outbox"]!["invitations"]!.GetValue<int>());
         Assert.True(steps["outbox"]!["hasCode"]!.GetValue<bool>(), summary);
         Assert.StartsWith("valid", steps["audit"]!["chain"]!.GetValue<string>());
+        Assert.True(steps["audit"]!["words"]!.GetValue<bool>(), summary);
         var actions = steps["audit"]!["actions"]!.AsArray().Select(a => a!.GetValue<string>()).ToList();
         Assert.Contains("app.update", actions);
         Assert.Contains("user.create", actions);
@@ -63,12 +79,14 @@ public abstract class ConsoleEndToEndTests(string provider)
         Assert.True(steps["phone"]!.GetValue<bool>(), summary);
 
         Assert.True(result["accessibility"]!["offenders"]!.AsArray().Count == 0, "Form controls without an accessible name: " + summary);
-        Assert.True(result["accessibility"]!["pages"]!.GetValue<int>() >= 12, summary);
+        Assert.True(result["accessibility"]!["pages"]!.GetValue<int>() >= 14, summary);
         Assert.True(result["overflow"]!.AsArray().Count == 0, "Pages that scroll sideways on a phone: " + summary);
         Assert.True(result["problems"]!.AsArray().Count == 0, "Pages that showed a problem: " + summary);
 
         var files = result["screenshots"]!.AsArray().Select(s => s!.GetValue<string>()).ToList();
-        foreach (var name in new[] { "apps.png", "settings.png", "settings-phone.png", "users.png", "user.png", "outbox.png", "audit.png" })
+        TestContext.Current.TestOutputHelper?.WriteLine($"Screenshots: {shots}");
+        string[] pages = ["apps", "dashboard", "settings", "users", "user", "outbox", "audit"];
+        foreach (var name in pages.SelectMany(p => new[] { $"{p}.png", $"{p}-phone.png" }).Append("switcher.png"))
         {
             var path = Path.Combine(shots, name);
             Assert.Contains(path, files);

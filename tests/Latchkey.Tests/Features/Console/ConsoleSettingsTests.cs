@@ -10,8 +10,12 @@ namespace Latchkey.Tests.Features.AdminConsole;
 
 public abstract class ConsoleSettingsTests(ServerFixture fixture) : ConsoleTest(fixture)
 {
+    private static HtmlForm Section(ConsolePage page, string section) => page.Form("Save", "section=" + section);
+
+    private static readonly string[] Sections = ["app", "access", "authenticate", "lifetimes", "extra", "second-factor", "plans"];
+
     [Fact]
-    public async Task Every_setting_the_API_has_is_a_field_of_the_settings_form()
+    public async Task Every_setting_the_API_has_is_a_field_of_exactly_one_section()
     {
         var app = await CreateAppAsync();
         using var browser = await SuperAdminAsync();
@@ -25,9 +29,12 @@ public abstract class ConsoleSettingsTests(ServerFixture fixture) : ConsoleTest(
         var api = await OkJsonAsync(await GetAsync($"/v1/admin/apps/{app}", await AdminTokenAsync()));
         // The reflected list is the API's list: every setting the API answers, and no more.
         Assert.Equal(api["settings"]!.AsObject().Select(s => s.Key).Order(), names.Order());
-        var form = page.Form();
-        var missing = names.Where(n => !form.Names.Contains(n)).ToList();
-        Assert.True(missing.Count == 0, "Not on the settings form: " + string.Join(", ", missing));
+        var fields = Sections.SelectMany(s => Section(page, s).Names.Distinct().Where(n => n != "__RequestVerificationToken").Select(n => (Section: s, Name: n))).ToList();
+        var missing = names.Where(n => fields.All(f => f.Name != n)).ToList();
+        Assert.True(missing.Count == 0, "In no section of the settings page: " + string.Join(", ", missing));
+        var twice = fields.GroupBy(f => f.Name).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        Assert.True(twice.Count == 0, "In more than one section: " + string.Join(", ", twice));
+        Assert.Equal(["name"], fields.Where(f => f.Section == "app").Select(f => f.Name));
     }
 
     [Fact]
@@ -51,23 +58,22 @@ public abstract class ConsoleSettingsTests(ServerFixture fixture) : ConsoleTest(
     }
 
     [Fact]
-    public async Task Saving_the_settings_form_changes_exactly_what_was_changed()
+    public async Task Saving_a_section_changes_exactly_what_was_changed_in_it()
     {
         var app = await CreateAppAsync(new { accessMode = "registered", signupFlow = "code" });
         using var browser = await SuperAdminAsync();
         var page = await browser.GetAsync($"/console/apps/{app}", Ct);
 
-        var saved = await browser.SubmitAsync(page, null, f => f
-            .Set("accessMode", "open")
-            .Set("codeTimeoutSeconds", "300")
-            .Set("methods", "password", "emailCode")
-            .Set("ipRanges", "10.0.0.0/8\r\n192.0.2.10-192.0.2.20\r\n")
-            .Set("idleLimitSeconds", "600")
-            .Remove("usernamesEnabled").Set("usernamesEnabled", "true")
-            .Set("name", "Renamed in the console"), Ct);
+        var access = await browser.SubmitAsync(page, "Save", f => f.Set("accessMode", "open").Set("usernamesEnabled", "true"), Ct, "section=access");
+        Assert.Equal(HttpStatusCode.Redirect, access.Status);
+        Assert.Equal($"/console/apps/{app}?done=saved&section=access#access", access.Location);
+        var signIn = await browser.SubmitAsync(page, "Save", f => f.Set("codeTimeoutSeconds", "300").Set("methods", "password", "emailCode"), Ct, "section=authenticate");
+        Assert.Equal(HttpStatusCode.Redirect, signIn.Status);
+        var extra = await browser.SubmitAsync(page, "Save", f => f.Set("ipRanges", "10.0.0.0/8\r\n192.0.2.10-192.0.2.20\r\n").Set("idleLimitSeconds", "600"), Ct, "section=extra");
+        Assert.Equal(HttpStatusCode.Redirect, extra.Status);
+        var name = await browser.SubmitAsync(page, "Save", f => f.Set("name", "Renamed in the console"), Ct, "section=app");
+        Assert.Equal(HttpStatusCode.Redirect, name.Status);
 
-        Assert.Equal(HttpStatusCode.Redirect, saved.Status);
-        Assert.Equal($"/console/apps/{app}?done=saved", saved.Location);
         var stored = await OkJsonAsync(await GetAsync($"/v1/admin/apps/{app}", await AdminTokenAsync()));
         var settings = stored["settings"]!;
         Assert.Equal("Renamed in the console", Str(stored, "name"));
@@ -80,45 +86,86 @@ public abstract class ConsoleSettingsTests(ServerFixture fixture) : ConsoleTest(
         Assert.True(settings["usernamesEnabled"]!.GetValue<bool>());
         Assert.Equal(900, settings["accessTokenLifetimeSeconds"]!.GetValue<int>());
 
-        // The page shows what is stored, the custom timeout in its own field.
-        var again = await browser.GetAsync(saved.Location!, Ct);
-        Assert.Contains("The settings are saved.", again.Html);
-        Assert.Equal("300", again.Form().Value("codeTimeoutSeconds"));
-        var custom = await browser.SubmitAsync(again, null, f => f.Set("codeTimeoutSeconds", "custom").Set("codeTimeoutSecondsCustom", "45"), Ct);
-        Assert.Equal(HttpStatusCode.Redirect, custom.Status);
-        var shown = await browser.GetAsync($"/console/apps/{app}", Ct);
-        Assert.Equal("custom", shown.Form().Value("codeTimeoutSeconds"));
-        Assert.Equal("45", shown.Form().Value("codeTimeoutSecondsCustom"));
+        // The page shows what is stored, and the saved section says so.
+        var again = await browser.GetAsync(access.Location!, Ct);
+        Assert.Equal("Saved.", again.TextOf("saved-access"));
+        Assert.Null(again.TextOf("saved-extra"));
+        Assert.Equal("300", Section(again, "authenticate").Value("codeTimeoutSeconds"));
+        Assert.Equal("open", Section(again, "access").Value("accessMode"));
+        var unchanged = await browser.SubmitAsync(again, "Save", null, Ct, "section=plans");
+        Assert.Equal($"/console/apps/{app}?done=unchanged&section=plans#plans", unchanged.Location);
     }
 
     [Fact]
-    public async Task A_bad_value_is_shown_next_to_its_field_and_nothing_is_stored()
+    public async Task Saving_one_section_leaves_the_other_sections_as_stored()
+    {
+        var app = await CreateAppAsync();
+        using var browser = await SuperAdminAsync();
+        var stale = await browser.GetAsync($"/console/apps/{app}", Ct);
+        // Meanwhile another admin changes settings of other sections through the API.
+        await OkJsonAsync(await PatchAsync($"/v1/admin/apps/{app}",
+            new { settings = new { accessTokenLifetimeSeconds = 1200, ipRanges = new[] { "10.0.0.0/8" }, mfaPolicy = "required" } }, await AdminTokenAsync()));
+
+        // The stale page's access section is saved, with a forged field of another section added.
+        var saved = await browser.SubmitAsync(stale, "Save", f => f.Set("invitationsEnabled", "true").Set("accessTokenLifetimeSeconds", "60"), Ct, "section=access");
+
+        Assert.Equal(HttpStatusCode.Redirect, saved.Status);
+        var settings = (await OkJsonAsync(await GetAsync($"/v1/admin/apps/{app}", await AdminTokenAsync())))["settings"]!;
+        Assert.True(settings["invitationsEnabled"]!.GetValue<bool>());
+        Assert.Equal(1200, settings["accessTokenLifetimeSeconds"]!.GetValue<int>());
+        Assert.Equal(["10.0.0.0/8"], settings["ipRanges"]!.AsArray().Select(m => m!.GetValue<string>()));
+        Assert.Equal("required", Str(settings, "mfaPolicy"));
+        var shown = await browser.GetAsync($"/console/apps/{app}", Ct);
+        Assert.Equal("1200", Section(shown, "lifetimes").Value("accessTokenLifetimeSeconds"));
+        Assert.Equal("required", Section(shown, "second-factor").Value("mfaPolicy"));
+        // The audit trail records the one setting that changed.
+        var trail = await OkJsonArrayAsync(await GetAsync($"/v1/admin/apps/{app}/audit?action=app.update&limit=1", await AdminTokenAsync()));
+        Assert.Equal("invitationsEnabled", trail.Single()!["detail"]?.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_bad_value_is_shown_next_to_its_field_in_its_section_and_nothing_is_stored()
     {
         var app = await CreateAppAsync();
         using var browser = await SuperAdminAsync();
         var page = await browser.GetAsync($"/console/apps/{app}", Ct);
 
-        var refused = await browser.SubmitAsync(page, null, f => f
+        var refused = await browser.SubmitAsync(page, "Save", f => f
             .Set("codeMaxAttempts", "99")
-            .Set("ipRanges", "not a network")
-            .Set("accessMode", "inviteOnly"), Ct);
+            .Set("linkTimeoutSeconds", "120"), Ct, "section=authenticate");
 
         Assert.Equal(HttpStatusCode.BadRequest, refused.Status);
         AssertReadable(refused);
         Assert.Equal("Error: codeMaxAttempts must be between 1 and 10.", refused.TextOf("f-codeMaxAttempts-error"));
-        Assert.StartsWith("Error: ", refused.TextOf("f-ipRanges-error"));
         Assert.Contains("href=\"#f-codeMaxAttempts\"", refused.Html);
         Assert.Contains("aria-invalid=\"true\"", refused.Html);
-        // The form keeps what was typed.
-        Assert.Equal("99", refused.Form().Value("codeMaxAttempts"));
-        Assert.Equal("inviteOnly", refused.Form().Value("accessMode"));
+        // The problem shows in the section it is about, before the next section.
+        var summary = refused.Html.IndexOf("class=\"error-summary\"", StringComparison.Ordinal);
+        Assert.InRange(summary, refused.Html.IndexOf("id=\"authenticate\"", StringComparison.Ordinal), refused.Html.IndexOf("id=\"lifetimes\"", StringComparison.Ordinal));
+        // The section keeps what was typed; the others show what is stored.
+        Assert.Equal("99", Section(refused, "authenticate").Value("codeMaxAttempts"));
+        Assert.Equal("120", Section(refused, "authenticate").Value("linkTimeoutSeconds"));
+        Assert.Equal("open", Section(refused, "access").Value("accessMode"));
         var stored = (await OkJsonAsync(await GetAsync($"/v1/admin/apps/{app}", await AdminTokenAsync())))["settings"]!;
         Assert.Equal(5, stored["codeMaxAttempts"]!.GetValue<int>());
-        Assert.Equal("open", Str(stored, "accessMode"));
+        Assert.Equal(3600, stored["linkTimeoutSeconds"]!.GetValue<int>());
 
-        var notANumber = await browser.SubmitAsync(page, null, f => f.Set("pinMaxAttempts", "three"), Ct);
+        // A rule across two settings of one section: both can be fixed where the problem shows.
+        var contradiction = await browser.SubmitAsync(page, "Save", f => f.Set("accessMode", "registered").Set("signupFlow", "none"), Ct, "section=access");
+        Assert.Equal(HttpStatusCode.BadRequest, contradiction.Status);
+        Assert.StartsWith("Error: A registered app verifies", contradiction.TextOf("f-signupFlow-error"));
+
+        var notANumber = await browser.SubmitAsync(page, "Save", f => f.Set("pinMaxAttempts", "three"), Ct, "section=extra");
         Assert.Equal(HttpStatusCode.BadRequest, notANumber.Status);
         Assert.Equal("Error: Enter a whole number.", notANumber.TextOf("f-pinMaxAttempts-error"));
+
+        var noName = await browser.SubmitAsync(page, "Save", f => f.Set("name", " "), Ct, "section=app");
+        Assert.Equal(HttpStatusCode.BadRequest, noName.Status);
+        Assert.Equal("Error: Enter the app's name.", noName.TextOf("f-name-error"));
+
+        var unknown = await browser.PostAsync($"/console/apps/{app}?handler=Save&section=nowhere", Section(page, "plans").Fields, Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.Status);
+        AssertReadable(unknown);
     }
 
     [Fact]
