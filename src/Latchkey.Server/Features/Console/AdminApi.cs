@@ -59,8 +59,8 @@ public sealed class AdminApi(IServiceProvider services)
 
     // Users
     public async Task<List<AdminUserEndpoints.AdminUserView>> SearchUsersAsync(
-        AdminCaller admin, string appId, string? q, bool? anonymous, int limit, int offset, CancellationToken ct) =>
-        (await AdminUserEndpoints.SearchAsync(admin, appId, q, anonymous, limit, offset, Db, S<UserKeyring>(), S<ServerKeys>(), S<AuditLog>(), S<TimeProvider>(), ct)).Value!;
+        AdminCaller admin, string appId, string? q, bool? anonymous, int limit, int offset, CancellationToken ct, bool prefix = false) =>
+        (await AdminUserEndpoints.SearchAsync(admin, appId, q, anonymous, limit, offset, prefix, Db, S<UserKeyring>(), S<ServerKeys>(), S<AuditLog>(), S<TimeProvider>(), ct)).Value!;
 
     public async Task<AdminUserEndpoints.AdminUserView> GetUserAsync(AdminCaller admin, string appId, Guid userId, CancellationToken ct) =>
         (await AdminUserEndpoints.GetAsync(admin, appId, userId, Db, S<UserKeyring>(), S<AuditLog>(), S<TimeProvider>(), ct)).Value!;

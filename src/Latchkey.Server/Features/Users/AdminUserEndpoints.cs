@@ -17,7 +17,7 @@ public static class AdminUserEndpoints
     public static RouteGroupBuilder MapAdminUserEndpoints(this RouteGroupBuilder admin)
     {
         admin.MapGet("/apps/{appId}/users", SearchAsync).RequireAdminPermission(AdminPermissions.UsersRead)
-            .WithSummary("List an app's users, or find one by exact email, phone or user name (?q=); ?anonymous=true lists anonymous users; ?limit= and ?offset= page");
+            .WithSummary("List an app's users, or find one by exact email, phone or user name (?q=); with ?prefix=true also those whose email starts with q (3 characters or more); ?anonymous=true lists anonymous users; ?limit= and ?offset= page");
         admin.MapGet("/apps/{appId}/users/{userId:guid}", GetAsync).RequireAdminPermission(AdminPermissions.UsersRead).WithSummary("Read one user");
         admin.MapPost("/apps/{appId}/users/{userId:guid}/sessions/revoke", RevokeSessionsAsync).RequireAdminPermission(AdminPermissions.UsersWrite).WithSummary("End all of a user's sessions");
         return admin;
@@ -39,7 +39,7 @@ public static class AdminUserEndpoints
     public sealed record RevokedSessions(int Revoked);
 
     internal static async Task<Ok<List<AdminUserView>>> SearchAsync(
-        AdminCaller admin, string appId, string? q, bool? anonymous, int? limit, int? offset, LatchkeyDbContext db, UserKeyring keyring,
+        AdminCaller admin, string appId, string? q, bool? anonymous, int? limit, int? offset, bool? prefix, LatchkeyDbContext db, UserKeyring keyring,
         Infrastructure.Crypto.ServerKeys serverKeys, AuditLog audit, TimeProvider clock, CancellationToken ct)
     {
         var query = db.Users.AsNoTracking().Where(u => u.AppId == appId);
@@ -47,30 +47,48 @@ public static class AdminUserEndpoints
         {
             query = query.Where(u => u.Anonymous == isAnonymous);
         }
+        byte[] emailIndex = [], phoneIndex = [], nameIndex = [];
         if (!string.IsNullOrWhiteSpace(q))
         {
             // Handles are sealed: an exact (normalised) match through the blind indexes is what can be searched.
-            var emailIndex = EmailAddress.TryNormalise(q, out var email) ? serverKeys.Blind(appId, "email", email) : [];
-            var phoneIndex = Phones.TryNormalise(q, null, out var phone) ? serverKeys.Blind(appId, "phone", phone) : [];
-            var nameIndex = UserNames.TryNormalise(q, out _, out var folded, out _) ? serverKeys.Blind(appId, "username", folded) : [];
-            query = query.Where(u => u.EmailIndex == emailIndex || u.PhoneIndex == phoneIndex || u.UsernameIndex == nameIndex);
+            emailIndex = EmailAddress.TryNormalise(q, out var email) ? serverKeys.Blind(appId, "email", email) : [];
+            phoneIndex = Phones.TryNormalise(q, null, out var phone) ? serverKeys.Blind(appId, "phone", phone) : [];
+            nameIndex = UserNames.TryNormalise(q, out _, out var folded, out _) ? serverKeys.Blind(appId, "username", folded) : [];
+            // A start of an email goes through the keyed prefix index (EmailPrefixes), never through stored text.
+            var prefixIndex = prefix == true ? EmailPrefixes.Key(serverKeys, appId, q) : null;
+            query = prefixIndex is null
+                ? query.Where(u => u.EmailIndex == emailIndex || u.PhoneIndex == phoneIndex || u.UsernameIndex == nameIndex)
+                : query.Where(u => u.EmailIndex == emailIndex || u.PhoneIndex == phoneIndex || u.UsernameIndex == nameIndex
+                    || db.UserEmailPrefixes.Any(p => p.AppId == appId && p.Hash == prefixIndex && p.UserId == u.Id));
         }
         var users = await query.OrderBy(u => u.CreatedAt).ThenBy(u => u.Id)
             .Skip(Math.Max(0, offset ?? 0)).Take(Math.Clamp(limit ?? 50, 1, 200)).ToListAsync(ct);
         var roles = await RoleAssignments.NamesAsync(db, appId, users.Select(u => u.Id).ToList(), ct);
         var views = new List<AdminUserView>(users.Count);
+        var typed = prefix == true && !string.IsNullOrWhiteSpace(q) ? EmailPrefixes.Fold(q) : null;
         foreach (var user in users)
         {
-            views.Add(await ViewAsync(user, keyring, roles.GetValueOrDefault(user.Id, []), clock, ct));
+            var view = await ViewAsync(user, keyring, roles.GetValueOrDefault(user.Id, []), clock, ct);
+            // Past the index's longest prefix, the opened email decides (exact handle matches stay).
+            if (typed is { Length: > EmailPrefixes.MaxLength } && !IsExact(user, emailIndex, phoneIndex, nameIndex)
+                && !(view.Email is { } email && EmailPrefixes.Fold(email).StartsWith(typed, StringComparison.Ordinal)))
+            {
+                continue;
+            }
+            views.Add(view);
         }
         // P5: a search reads personal data. The trail names the one user a handle lookup found,
         // and otherwise only how many were shown (never the query: it is personal data itself).
-        var found = users.Count == 1 && !string.IsNullOrWhiteSpace(q) ? users[0].Id : (Guid?)null;
+        var found = views.Count == 1 && !string.IsNullOrWhiteSpace(q) ? views[0].Id : (Guid?)null;
         audit.Record(admin, appId, AuditActions.UserSearch, found,
-            $"results={users.Count}" + (string.IsNullOrWhiteSpace(q) ? "" : "; by=handle") + (anonymous is { } a ? $"; anonymous={(a ? "true" : "false")}" : ""));
+            $"results={views.Count}" + (string.IsNullOrWhiteSpace(q) ? "" : prefix == true ? "; by=prefix" : "; by=handle") + (anonymous is { } a ? $"; anonymous={(a ? "true" : "false")}" : ""));
         await db.SaveChangesAsync(ct);
         return TypedResults.Ok(views);
     }
+
+    private static bool IsExact(User user, byte[] email, byte[] phone, byte[] name) =>
+        (user.EmailIndex is { } e && e.AsSpan().SequenceEqual(email)) || (user.PhoneIndex is { } p && p.AsSpan().SequenceEqual(phone))
+        || (user.UsernameIndex is { } n && n.AsSpan().SequenceEqual(name));
 
     internal static async Task<Ok<AdminUserView>> GetAsync(
         AdminCaller admin, string appId, Guid userId, LatchkeyDbContext db, UserKeyring keyring, AuditLog audit, TimeProvider clock, CancellationToken ct)

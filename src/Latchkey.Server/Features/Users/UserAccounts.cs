@@ -165,7 +165,11 @@ public sealed class UserAccounts(
         user.EmailSkeletonIndex = email is null ? null : SkeletonIndex(user.AppId, EmailAddress.Skeleton(email).Skeleton);
         user.EmailSealed = key.Encrypt(UserFields.Email, email);
         user.EmailVerified = email is not null && verified;
+        EmailPrefixes.Sync(db, serverKeys, user, email);
     }
+
+    /// <summary>Tracks the user's prefix rows, so that a new email replaces them in the same save.</summary>
+    public Task LoadEmailPrefixesAsync(Guid userId, CancellationToken ct) => db.UserEmailPrefixes.Where(p => p.UserId == userId).LoadAsync(ct);
 
     public void SetPhone(User user, UserKey key, string? phone, bool verified)
     {

@@ -36,6 +36,7 @@ public abstract class LatchkeyDbContext(DbContextOptions options) : DbContext(op
     public DbSet<App> Apps => Set<App>();
     public DbSet<SigningKey> SigningKeys => Set<SigningKey>();
     public DbSet<User> Users => Set<User>();
+    public DbSet<UserEmailPrefix> UserEmailPrefixes => Set<UserEmailPrefix>();
     public DbSet<Session> Sessions => Set<Session>();
     public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
     public DbSet<PlatformState> Platform => Set<PlatformState>();

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace Latchkey.Server.Features.AdminConsole.Pages;
 
-/// <summary>An app's users: search by exact handle, page through, anonymous users; create a user; invite people.</summary>
+/// <summary>An app's users: search by exact handle or the start of an email, page through, anonymous users; create a user; invite people.</summary>
 public sealed class UsersModel : ConsolePageModel
 {
     public const int PageSize = 25;
@@ -98,7 +98,7 @@ public sealed class UsersModel : ConsolePageModel
         if (CanRead)
         {
             // One more than a page tells whether there is a next page.
-            var found = await Api.SearchUsersAsync(Admin, AppId, Blank(Q), Anonymous ? true : null, PageSize + 1, (PageNumber - 1) * PageSize, Ct);
+            var found = await Api.SearchUsersAsync(Admin, AppId, Blank(Q), Anonymous ? true : null, PageSize + 1, (PageNumber - 1) * PageSize, Ct, prefix: true);
             HasMore = found.Count > PageSize;
             Users = found.Take(PageSize).ToList();
         }

@@ -925,6 +925,30 @@ namespace Latchkey.Server.Infrastructure.Persistence.Migrations.Sqlite
                     b.ToTable("users", (string)null);
                 });
 
+            modelBuilder.Entity("Latchkey.Server.Features.Users.UserEmailPrefix", b =>
+                {
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Length")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AppId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Hash")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("UserId", "Length");
+
+                    b.HasIndex("AppId", "Hash");
+
+                    b.ToTable("user_email_prefixes", (string)null);
+                });
+
             modelBuilder.Entity("Latchkey.Server.Features.AppServerKeys.AppServerKey", b =>
                 {
                     b.HasOne("Latchkey.Server.Features.Apps.App", null)
@@ -1053,6 +1077,15 @@ namespace Latchkey.Server.Infrastructure.Persistence.Migrations.Sqlite
                     b.HasOne("Latchkey.Server.Features.Apps.App", null)
                         .WithMany()
                         .HasForeignKey("AppId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Latchkey.Server.Features.Users.UserEmailPrefix", b =>
+                {
+                    b.HasOne("Latchkey.Server.Features.Users.User", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
