@@ -52,8 +52,8 @@ public abstract partial class ReadmeWalkthroughTests(string provider)
             "confirmed 200",
             """{"signedUp":"cat@example.com","hasTokens":true}""",
             """{"again":"code_invalid"}""",
-            """"anonymous":true}""",
-            """"handle":"dee@example.com","username":"Dee.Smith","anonymous":false}""",
+            "\"anonymous\":true}",
+            "\"handle\":\"dee@example.com\",\"username\":\"Dee.Smith\",\"anonymous\":false}",
             """{"taken":true}""",
             "== the walk-through ran to its end");
         Assert.Matches(@"\{""keys"":\[\{""kid"":""[^""]+"",""alg"":""ES256""\}\]\}", output);
