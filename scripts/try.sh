@@ -28,8 +28,9 @@ script="$(mktemp)"
 trap 'rm -f "$script"' EXIT
 {
   echo 'set -euo pipefail'
-  # Note: the server the first block starts in the background stops with the walk-through.
-  echo "trap 'kill \$(jobs -p) 2>/dev/null || true' EXIT"
+  # Note: the server the first block starts in the background stops with the walk-through;
+  # `dotnet run` runs the server as its child, so the children are stopped first.
+  echo "trap 'for p in \$(jobs -p); do pkill -TERM -P \$p 2>/dev/null || true; kill \$p 2>/dev/null || true; done' EXIT"
   awk -v skip_start="${url:+1}" '
     /^<!-- try: starts the server -->/ { marker = skip_start ? "skip" : ""; next }
     /^<!-- try: skip -->/ { marker = "skip"; next }
