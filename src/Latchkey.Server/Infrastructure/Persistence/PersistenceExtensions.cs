@@ -26,8 +26,8 @@ public static class PersistenceExtensions
         {
             var main = PrepareSqlite(options.Database);
             var keyStore = PrepareSqlite(options.KeyStoreDatabase ?? $"Data Source={Path.Combine(options.KeysDir, "datakeys.db")}");
-            services.AddDbContext<LatchkeyDbContext, SqliteLatchkeyDbContext>(o => o.UseSqlite(main).AddInterceptors(new SqliteBusyTimeout(), new SqliteWriteGate(), AuditCommitInterceptor.Instance), ServiceLifetime.Scoped, OptionsOnce);
-            services.AddDbContext<KeyStoreDbContext, SqliteKeyStoreDbContext>(o => o.UseSqlite(keyStore).AddInterceptors(new SqliteBusyTimeout(), new SqliteWriteGate()), ServiceLifetime.Scoped, OptionsOnce);
+            services.AddDbContext<LatchkeyDbContext, SqliteLatchkeyDbContext>(o => o.UseSqlite(main).AddInterceptors(new SqliteBusyTimeout(), AuditCommitInterceptor.Instance), ServiceLifetime.Scoped, OptionsOnce);
+            services.AddDbContext<KeyStoreDbContext, SqliteKeyStoreDbContext>(o => o.UseSqlite(keyStore).AddInterceptors(new SqliteBusyTimeout()), ServiceLifetime.Scoped, OptionsOnce);
         }
         return services;
     }

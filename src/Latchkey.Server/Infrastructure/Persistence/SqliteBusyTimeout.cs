@@ -7,9 +7,8 @@ namespace Latchkey.Server.Infrastructure.Persistence;
 
 /// <summary>
 /// Lets SQLite's own busy handler wait for the writer lock (it retries within milliseconds)
-/// instead of Microsoft.Data.Sqlite's retry loop, which sleeps 150 ms per collision. In this
-/// process writers take turns in <see cref="SqliteWriteGate"/>; the timeout is for other
-/// processes on the file. It is set once per native connection, not on every open from the pool.
+/// instead of Microsoft.Data.Sqlite's retry loop, which sleeps 150 ms per collision. It is set
+/// once per native connection, not on every open from the pool.
 /// </summary>
 internal sealed class SqliteBusyTimeout : DbConnectionInterceptor
 {
