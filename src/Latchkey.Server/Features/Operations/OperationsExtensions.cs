@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.HttpLogging;
 
 namespace Latchkey.Server.Features.Operations;
 
-/// <summary>Health checks, the OpenAPI document and request logs (MISSION X2, X3).</summary>
+/// <summary>Health checks, the OpenAPI document, its reference page and request logs (MISSION X2, X3).</summary>
 public static class OperationsExtensions
 {
     public static WebApplicationBuilder AddOperations(this WebApplicationBuilder builder)
@@ -13,12 +13,7 @@ public static class OperationsExtensions
         builder.Services.AddHealthChecks()
             .AddDbContextCheck<LatchkeyDbContext>("database", tags: ["ready"])
             .AddDbContextCheck<KeyStoreDbContext>("keystore", tags: ["ready"]);
-        builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
-        {
-            document.Info.Title = "Latchkey";
-            document.Info.Description = "Authentication and user management for mobile apps. Errors are application/problem+json with a stable `code`.";
-            return Task.CompletedTask;
-        }));
+        builder.Services.AddOpenApi(o => o.AddDocumentTransformer<ApiDocument>().AddOperationTransformer<ApiOperations>());
 
         // With LATCHKEY_REQUEST_LOG=true, one line per request (method, path, status, duration);
         // JSON when LATCHKEY_LOG_FORMAT=json.
@@ -53,7 +48,9 @@ public static class OperationsExtensions
     {
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).ExcludeFromDescription();
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).ExcludeFromDescription();
+        // Both in every environment: the reference of a self-hosted server's public API is public.
         app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapApiReference();
         return app;
     }
 }

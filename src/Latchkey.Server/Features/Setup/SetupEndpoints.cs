@@ -16,7 +16,8 @@ public static class SetupEndpoints
 {
     public static IEndpointRouteBuilder MapSetupEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/setup", CompleteAsync).WithTags("Setup").WithSummary("Create the first super admin with the printed setup token");
+        app.MapPost("/v1/setup", CompleteAsync).WithTags("Setup")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict).WithSummary("Create the first super admin with the printed setup token");
         app.MapGet("/setup", Page).WithTags("Setup").WithSummary("A small page that posts to /v1/setup").ExcludeFromDescription();
         return app;
     }
