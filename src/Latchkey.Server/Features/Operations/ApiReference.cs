@@ -5,8 +5,8 @@ namespace Latchkey.Server.Features.Operations;
 /// <summary>
 /// The API reference page at <c>/docs</c> (Scalar), over <c>/openapi/v1.json</c>. Everything it
 /// loads comes from this server: Scalar's script is served from the package (no CDN), the
-/// fonts are the system's, and nothing is sent to Scalar (no telemetry, no proxy), so the page
-/// works on a machine without internet access.
+/// fonts are the system's, and nothing is sent to Scalar (no telemetry, no proxy, no AI agent,
+/// no hosted tools), so the page works on a machine without internet access.
 /// </summary>
 public static class ApiReference
 {
@@ -19,7 +19,10 @@ public static class ApiReference
             .WithOpenApiRoutePattern("/openapi/{documentName}.json")
             .AddDocument("v1")
             .DisableDefaultFonts()
-            .DisableTelemetry())
+            .DisableTelemetry()
+            .DisableAgent()
+            .DisableMcp()
+            .HideDeveloperTools())
             .ExcludeFromDescription();
         return app;
     }
