@@ -1,7 +1,6 @@
 using Latchkey.Server.Infrastructure.KeyStore;
 using Latchkey.Server.Infrastructure.Persistence;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using Microsoft.AspNetCore.HttpLogging;
 
 namespace Latchkey.Server.Features.Operations;
 
@@ -15,18 +14,7 @@ public static class OperationsExtensions
             .AddDbContextCheck<KeyStoreDbContext>("keystore", tags: ["ready"]);
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer<ApiDocument>().AddOperationTransformer<ApiOperations>());
 
-        // With LATCHKEY_REQUEST_LOG=true, one line per request (method, path, status, duration);
-        // JSON when LATCHKEY_LOG_FORMAT=json.
-        builder.Services.AddHttpLogging(o =>
-        {
-            o.LoggingFields = HttpLoggingFields.RequestMethod | HttpLoggingFields.RequestPath | HttpLoggingFields.ResponseStatusCode | HttpLoggingFields.Duration;
-            o.CombineLogs = true;
-        });
-        if (string.Equals(builder.Configuration["LATCHKEY_LOG_FORMAT"], "json", StringComparison.OrdinalIgnoreCase))
-        {
-            builder.Logging.ClearProviders();
-            builder.Logging.AddJsonConsole(o => o.UseUtcTimestamp = true);
-        }
+        builder.Logging.AddLatchkeyConsole(builder.Configuration);
         return builder;
     }
 
@@ -39,7 +27,7 @@ public static class OperationsExtensions
     {
         if (app.Configuration.GetValue("LATCHKEY_REQUEST_LOG", false))
         {
-            app.UseHttpLogging();
+            app.UseMiddleware<RequestLog>();
         }
         return app;
     }
