@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.AspNetCore.Diagnostics;
 
 namespace Latchkey.Server.Features.Operations;
 
@@ -19,9 +20,12 @@ public sealed partial class RequestLog(RequestDelegate next, ILogger<RequestLog>
         }
         finally
         {
-            var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText;
+            // Note: a problem written by the exception handler cleared the endpoint and route values; its feature keeps them.
+            var handled = context.Features.Get<IExceptionHandlerFeature>();
+            var route = (context.GetEndpoint() as RouteEndpoint ?? handled?.Endpoint as RouteEndpoint)?.RoutePattern.RawText;
+            var appId = context.GetRouteValue("appId") ?? handled?.RouteValues?.GetValueOrDefault("appId");
             Answered(logger, context.Request.Method, route ?? context.Request.Path.Value ?? "/", context.Response.StatusCode,
-                Stopwatch.GetElapsedTime(started).TotalMilliseconds, context.GetRouteValue("appId") as string ?? "-", context.TraceIdentifier);
+                Stopwatch.GetElapsedTime(started).TotalMilliseconds, appId as string ?? "-", context.TraceIdentifier);
         }
     }
 
