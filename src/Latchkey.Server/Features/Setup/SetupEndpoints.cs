@@ -16,7 +16,8 @@ public static class SetupEndpoints
 {
     public static IEndpointRouteBuilder MapSetupEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/setup", CompleteAsync).WithTags("Setup").WithSummary("Create the first super admin with the printed setup token");
+        app.MapPost("/v1/setup", CompleteAsync).WithTags("Setup")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict).WithSummary("Create the first super admin with the printed setup token");
         app.MapGet("/setup", PageAsync).WithTags("Setup").WithSummary("The setup link's page (text/html)").ExcludeFromDescription();
         app.MapPost("/setup", CompleteFromPageAsync).WithTags("Setup").WithSummary("The setup page's form (text/html)")
             .ExcludeFromDescription().DisableAntiforgery();

@@ -2,6 +2,9 @@ using Latchkey.Server.Features.Audit;
 using Latchkey.Server.Infrastructure.KeyStore;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 
 namespace Latchkey.Server.Infrastructure.Persistence;
@@ -72,6 +75,7 @@ public static class PersistenceExtensions
         {
             try
             {
+                await CreateIfMissingAsync(db, ct);
                 await db.Database.MigrateAsync(ct);
                 return;
             }
@@ -81,6 +85,33 @@ public static class PersistenceExtensions
                 // Another node created the database or applied this migration in the same instant.
             }
         }
+    }
+
+    /// <summary>
+    /// Creates a PostgreSQL database that does not exist yet. Note: migrating a missing database
+    /// creates it too, but only after a failed connection that EF logs as an error; asking first
+    /// expects that failure and logs nothing, so a first start logs no error.
+    /// </summary>
+    private static async Task CreateIfMissingAsync(DbContext db, CancellationToken ct)
+    {
+        if (!db.Database.IsNpgsql())
+        {
+            return;
+        }
+        var creator = db.GetService<IRelationalDatabaseCreator>();
+        if (!await creator.ExistsAsync(ct))
+        {
+            try
+            {
+                await creator.CreateAsync(ct);
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DuplicateDatabase)
+            {
+                // Another node created it in the same instant.
+            }
+        }
+        // The same for the migrations' history, which migrating would read (and log as an error) before it creates it.
+        await db.GetService<IHistoryRepository>().CreateIfNotExistsAsync(ct);
     }
 
     private static string PrepareSqlite(string connectionString)
