@@ -5,8 +5,8 @@
 #       e.g. ./test.sh --filter "FullyQualifiedName~Token"
 #
 # What it does, on a fresh Debian 12 machine with the .NET 10 SDK, node and npm:
-#   1. installs PostgreSQL from Debian if no initdb is found, and Chromium if
-#      /usr/bin/chromium is missing (apt-get update runs only when something has
+#   1. installs PostgreSQL from Debian if no initdb is found, and Chromium, jq and
+#      curl if they are missing (apt-get update runs only when something has
 #      to be installed);
 #   2. runs `npm ci` in tests/js (Node tools used by the tests, e.g. jose);
 #   3. starts a throwaway PostgreSQL cluster on 127.0.0.1 (free port from 55432
@@ -62,12 +62,18 @@ fi
 
 # Passkeys are tested end to end in Debian's Chromium (its virtual WebAuthn authenticator,
 # driven by npm playwright-core): no browser is downloaded, the distribution's is used.
-if [ "$SKIP_DOTNET" != 1 ] && [ ! -x /usr/bin/chromium ]; then
+# The README's walk-through (ReadmeWalkthroughTests, scripts/try.sh) runs curl and jq.
+missing=""
+[ -x /usr/bin/chromium ] || missing="$missing chromium"
+command -v jq >/dev/null 2>&1 || missing="$missing jq"
+command -v curl >/dev/null 2>&1 || missing="$missing curl"
+if [ "$SKIP_DOTNET" != 1 ] && [ -n "$missing" ]; then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    log "apt-get install chromium"
+    log "apt-get install$missing"
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium
+    # shellcheck disable=SC2086 # one word per package
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
 fi
 
 if [ "$SKIP_DOTNET" != 1 ]; then

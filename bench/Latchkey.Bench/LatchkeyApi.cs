@@ -7,7 +7,7 @@ namespace Latchkey.Bench;
 
 public sealed record BenchUser(string Email, string Password);
 
-/// <summary>The few Latchkey endpoints the benchmark calls (shared/API.md), over one pooled HttpClient.</summary>
+/// <summary>The few Latchkey endpoints the benchmark calls (docs/api.md), over one pooled HttpClient.</summary>
 public sealed class LatchkeyApi : IDisposable
 {
     public const string AppId = "bench";

@@ -9,7 +9,7 @@ var builder = WebApplication.CreateBuilder(ContentRoot.Options(args));
 builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
 // Note: the hosting layer's request lines carry the whole URL, query string included, and
 // links carry their one-time tokens there (?token=…). The request log (LATCHKEY_REQUEST_LOG) is
-// HttpLogging's line (method, path, status, duration; OperationsExtensions), so these stay off at any log level.
+// Latchkey's own line (method, route pattern, status, duration, app, request id; Operations/RequestLog), so these stay off at any log level.
 builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
 builder.AddLatchkeyInfrastructure().AddLatchkeyFeatures().AddOperations().AddConsole();
 

@@ -5,6 +5,7 @@ using Latchkey.Server.Features.Audit;
 using Latchkey.Server.Features.Auth;
 using Latchkey.Server.Features.Challenges;
 using Latchkey.Server.Features.CustomRoles;
+using Latchkey.Server.Features.Home;
 using Latchkey.Server.Features.Delivery;
 using Latchkey.Server.Features.Introspection;
 using Latchkey.Server.Features.Invitations;
@@ -51,6 +52,8 @@ public static class FeatureExtensions
         services.AddScoped<UserProfiles>();
         services.AddSessions();
         services.AddScoped<Bootstrap>();
+        services.AddScoped<FirstSuperAdmin>();
+        services.AddSingleton<SetupState>();
         services.AddDelivery();
         services.AddSingleton<ChallengeSignals>();
         services.AddHostedService<PostgresChallengeListener>();
@@ -111,6 +114,7 @@ public static class FeatureExtensions
         admin.MapAdminPlanEndpoints();
 
         app.MapSetupEndpoints();
+        app.MapHomePage();
         return app;
     }
 }

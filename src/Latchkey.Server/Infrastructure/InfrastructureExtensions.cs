@@ -44,6 +44,10 @@ public static class InfrastructureExtensions
             // Problems the framework writes itself (validation, 404 routes) get a code too.
             var status = context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode;
             context.ProblemDetails.Extensions.TryAdd("code", ProblemTitles.CodeFor(status));
+            // Every body carries type, title, status, detail and code (RFC 9457), a 429 too.
+            context.ProblemDetails.Type ??= ProblemTitles.TypeFor(status);
+            context.ProblemDetails.Title ??= ProblemTitles.For(status);
+            context.ProblemDetails.Status ??= status;
             context.ProblemDetails.Extensions.Remove("traceId");
             if (context.ProblemDetails is HttpValidationProblemDetails validation)
             {

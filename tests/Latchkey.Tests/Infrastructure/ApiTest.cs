@@ -92,7 +92,7 @@ public abstract class ApiTest(ServerFixture fixture)
         return JsonNode.Parse(text)!.AsArray();
     }
 
-    /// <summary>Asserts an RFC 9457 answer with the contract's status and code; returns its body.</summary>
+    /// <summary>Asserts an RFC 9457 answer (type, title, status, detail) with the contract's status and code; returns its body.</summary>
     protected static async Task<JsonObject> AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string code)
     {
         var text = await response.Content.ReadAsStringAsync();
@@ -102,6 +102,9 @@ public abstract class ApiTest(ServerFixture fixture)
         Assert.Equal(code, body["code"]?.GetValue<string>());
         Assert.Equal((int)status, body["status"]?.GetValue<int>());
         Assert.False(string.IsNullOrWhiteSpace(body["detail"]?.GetValue<string>()));
+        // RFC 9457's members on every problem, a 429 too.
+        Assert.False(string.IsNullOrWhiteSpace(body["type"]?.GetValue<string>()), $"The problem has no type: {text}");
+        Assert.False(string.IsNullOrWhiteSpace(body["title"]?.GetValue<string>()), $"The problem has no title: {text}");
         return body;
     }
 

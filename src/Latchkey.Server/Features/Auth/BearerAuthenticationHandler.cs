@@ -53,6 +53,9 @@ public sealed class BearerAuthenticationHandler(
 
         var validator = Context.RequestServices.GetRequiredService<AccessTokenValidator>();
         var db = Context.RequestServices.GetRequiredService<LatchkeyDbContext>();
+        // Note: opened once for the key, the session and whatever the endpoint reads next; each
+        // re-open from the pool took its lock (SQLite) or a reset round trip (PostgreSQL).
+        await db.Database.OpenConnectionAsync(Context.RequestAborted);
         // Note: the validator answers every malformed shape (a JWE, broken base64) as a refusal, never an exception.
         var check = await validator.CheckAsync(token, Context.RequestAborted);
         if (check.Token is not { } valid)

@@ -1,5 +1,6 @@
 using Latchkey.Server.Features.Apps;
 using Latchkey.Server.Features.AppServerKeys;
+using Latchkey.Server.Features.Auth;
 using Latchkey.Server.Features.Tokens;
 using Latchkey.Server.Infrastructure.Persistence;
 using Latchkey.Server.Infrastructure.Problems;
@@ -22,13 +23,13 @@ public static class IntrospectionEndpoints
 
     public static RouteGroupBuilder MapIntrospectionEndpoints(this RouteGroupBuilder app)
     {
-        app.MapPost("/oauth/introspect", IntrospectAsync)
+        app.MapPost("/oauth/introspect", IntrospectAsync).Accepts(ApiCredential.ServerKey)
             .WithSummary("RFC 7662 token introspection, for the app's servers")
             .WithDescription("Form fields token and token_type_hint (optional). HTTP Basic with an app server key (id:secret). " +
                 "An access or refresh token of this app whose session is live answers active: true with sub, sid, aud, iss, exp, " +
                 "iat, client_id, token_type (access tokens: Bearer), token_usage (access_token or refresh_token), role and plan; " +
                 "anything else answers only active: false.");
-        app.MapPost("/oauth/revoke", RevokeAsync)
+        app.MapPost("/oauth/revoke", RevokeAsync).Accepts(ApiCredential.ServerKey)
             .WithSummary("RFC 7009 token revocation, for the app's servers")
             .WithDescription("Form fields token and token_type_hint (optional), HTTP Basic with an app server key. A refresh token " +
                 "or an access token ends its whole session (the refresh-token family). Unknown tokens answer 200 too.");

@@ -2,6 +2,7 @@ using Latchkey.Server.Features.Audit;
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Nodes;
 using Latchkey.Server.Features.Apps;
+using Latchkey.Server.Features.Auth;
 using Latchkey.Server.Features.Delivery;
 using Latchkey.Server.Features.Passwords;
 using Latchkey.Server.Features.Sessions;
@@ -21,12 +22,12 @@ public static class InvitationEndpoints
 {
     public static RouteGroupBuilder MapInvitationEndpoints(this RouteGroupBuilder app)
     {
-        app.MapPost("/invitations", InviteAsync)
+        app.MapPost("/invitations", InviteAsync).Accepts(ApiCredential.Bearer, ApiCredential.ServerKey)
             .WithSummary("Invite an email or phone: a 6-digit code is sent to it")
             .WithDescription("Bearer of a user (when invitationsEnabled), an app admin or a super admin; or an app server key by HTTP Basic. " +
                 "The metadata of an admin's or server's invitation becomes the invitee's appMetadata; a user's joins the invitee's own metadata.");
-        app.MapGet("/invitations", ListAsync).WithSummary("Invitations the caller sent (admins and server keys: all of the app's)");
-        app.MapDelete("/invitations/{invitationId:guid}", RevokeAsync).WithSummary("Revoke an invitation that was not accepted yet");
+        app.MapGet("/invitations", ListAsync).Accepts(ApiCredential.Bearer, ApiCredential.ServerKey).WithSummary("Invitations the caller sent (admins and server keys: all of the app's)");
+        app.MapDelete("/invitations/{invitationId:guid}", RevokeAsync).Accepts(ApiCredential.Bearer, ApiCredential.ServerKey).WithSummary("Revoke an invitation that was not accepted yet");
         app.MapPost("/invitations/accept", AcceptAsync).WithSummary("Join the app with an invitation's code");
         return app;
     }

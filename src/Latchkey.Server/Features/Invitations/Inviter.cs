@@ -58,7 +58,7 @@ public sealed record Inviter(string Label, Guid? UserId, bool IsAdmin, bool IsSe
         }
         if (mustBeAllowedToInvite && !app.Settings.InvitationsEnabled)
         {
-            throw Problems.Forbidden("Users of this app may not invite others (invitationsEnabled is off).");
+            throw Problems.Forbidden("Users of this app may not invite others.");
         }
         return new Inviter($"user:{caller.UserId}", caller.UserId, IsAdmin: false, IsServer: false);
     }

@@ -94,7 +94,7 @@ public static class MfaLoginEndpoints
         await throttle.RecordSuccessAsync(attempt, ct);
         if (!await signIns.CompleteAsync(pending, ct))
         {
-            throw Problems.CodeInvalid("This mfaToken was already used; sign in again.");
+            throw Problems.CodeInvalid("This sign-in was already finished; sign in again.");
         }
         var key = await keyring.GetAsync(user.Id, ct);
         return TypedResults.Ok(await sessions.StartAsync(app.App, user, key, UserProfiles.View(user, key), request.Device ?? payload.Device, ct));

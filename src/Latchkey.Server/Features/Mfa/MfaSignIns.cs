@@ -62,15 +62,15 @@ public sealed class MfaSignIns(LatchkeyDbContext db, ChallengeService challenges
         }
         if (pending?.UserId is null)
         {
-            throw Problems.CodeInvalid("This mfaToken is not valid in this app; sign in again.");
+            throw Problems.CodeInvalid("This sign-in cannot be finished here; sign in again.");
         }
         if (pending.CompletedAt is not null)
         {
-            throw Problems.CodeInvalid("This mfaToken was already used; sign in again.");
+            throw Problems.CodeInvalid("This sign-in was already finished; sign in again.");
         }
         if (clock.GetUtcNow().UtcDateTime >= pending.ExpiresAt)
         {
-            throw Problems.CodeExpired("This mfaToken has expired; sign in again.");
+            throw Problems.CodeExpired("This sign-in took too long to finish; sign in again.");
         }
         return pending;
     }

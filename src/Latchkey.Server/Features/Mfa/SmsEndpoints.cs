@@ -80,7 +80,7 @@ public static class SmsEndpoints
             .Where(f => f.UserId == user.Id && f.Kind == MfaKinds.Sms && f.ConfirmedAt == null)
             .OrderByDescending(f => f.CreatedAt)
             .FirstOrDefaultAsync(ct)
-            ?? throw Problems.NotFound("There is no phone waiting for its code: start with POST /me/mfa/sms.");
+            ?? throw Problems.NotFound("No phone is waiting for its code: add the phone again to get a new one.");
         var phone = SmsFactor.PhoneOf(factor, await keyring.GetAsync(user.Id, ct))!;
         await sms.CheckSentAsync(app.App, user, phone, MfaPurposes.SmsSetup, request.Code, since: factor.CreatedAt, ct);
         var now = clock.GetUtcNow().UtcDateTime;

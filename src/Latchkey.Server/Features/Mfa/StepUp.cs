@@ -25,7 +25,7 @@ public sealed class StepUp(TotpFactor totp, SmsFactor sms, RecoveryCodes recover
     {
         if (proof is null || string.IsNullOrWhiteSpace(proof.Code))
         {
-            throw Problems.InvalidField("code", "Confirm this with a current second factor: { method, code }.");
+            throw Problems.InvalidField("code", "Confirm this with a code from one of your second factors.");
         }
         var method = proof.Method
             ?? (await totp.IsEnrolledAsync(app, user, ct) ? MfaMethods.Totp
@@ -33,7 +33,7 @@ public sealed class StepUp(TotpFactor totp, SmsFactor sms, RecoveryCodes recover
                 : MfaMethods.Recovery);
         if (method is not (MfaMethods.Totp or MfaMethods.Sms or MfaMethods.Recovery))
         {
-            throw Problems.InvalidField("method", "Confirm this with totp, sms or recovery.");
+            throw Problems.InvalidField("method", "Confirm this with a code from your authenticator app, a text message or a recovery code.");
         }
         var attempt = await throttle.EnsureAllowedAsync(app.Id, CredentialKinds.SecondFactor, user.Id.ToString(), ct);
         try

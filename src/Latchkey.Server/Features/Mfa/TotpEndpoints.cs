@@ -83,7 +83,7 @@ public static class TotpEndpoints
             .Where(f => f.UserId == user.Id && f.Kind == MfaKinds.Totp && f.ConfirmedAt == null)
             .OrderByDescending(f => f.CreatedAt)
             .FirstOrDefaultAsync(ct)
-            ?? throw Problems.NotFound("There is no authenticator app waiting for its first code: start with POST /me/mfa/totp.");
+            ?? throw Problems.NotFound("No authenticator app is waiting for its first code: start adding it again.");
         var key = await keyring.GetAsync(user.Id, ct);
         var step = totp.Match(TotpFactor.SecretOf(factor, key), request.Code)
             ?? throw Problems.CodeInvalid("This code is not right: check the authenticator app's clock and try the current code.");

@@ -1,11 +1,10 @@
 using Latchkey.Server.Infrastructure.KeyStore;
 using Latchkey.Server.Infrastructure.Persistence;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using Microsoft.AspNetCore.HttpLogging;
 
 namespace Latchkey.Server.Features.Operations;
 
-/// <summary>Health checks, the OpenAPI document and request logs (MISSION X2, X3).</summary>
+/// <summary>Health checks, the OpenAPI document, its reference page and request logs (MISSION X2, X3).</summary>
 public static class OperationsExtensions
 {
     public static WebApplicationBuilder AddOperations(this WebApplicationBuilder builder)
@@ -13,25 +12,9 @@ public static class OperationsExtensions
         builder.Services.AddHealthChecks()
             .AddDbContextCheck<LatchkeyDbContext>("database", tags: ["ready"])
             .AddDbContextCheck<KeyStoreDbContext>("keystore", tags: ["ready"]);
-        builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
-        {
-            document.Info.Title = "Latchkey";
-            document.Info.Description = "Authentication and user management for mobile apps. Errors are application/problem+json with a stable `code`.";
-            return Task.CompletedTask;
-        }));
+        builder.Services.AddOpenApi(o => o.AddDocumentTransformer<ApiDocument>().AddOperationTransformer<ApiOperations>());
 
-        // With LATCHKEY_REQUEST_LOG=true, one line per request (method, path, status, duration);
-        // JSON when LATCHKEY_LOG_FORMAT=json.
-        builder.Services.AddHttpLogging(o =>
-        {
-            o.LoggingFields = HttpLoggingFields.RequestMethod | HttpLoggingFields.RequestPath | HttpLoggingFields.ResponseStatusCode | HttpLoggingFields.Duration;
-            o.CombineLogs = true;
-        });
-        if (string.Equals(builder.Configuration["LATCHKEY_LOG_FORMAT"], "json", StringComparison.OrdinalIgnoreCase))
-        {
-            builder.Logging.ClearProviders();
-            builder.Logging.AddJsonConsole(o => o.UseUtcTimestamp = true);
-        }
+        builder.Logging.AddLatchkeyConsole(builder.Configuration);
         return builder;
     }
 
@@ -44,7 +27,7 @@ public static class OperationsExtensions
     {
         if (app.Configuration.GetValue("LATCHKEY_REQUEST_LOG", false))
         {
-            app.UseHttpLogging();
+            app.UseMiddleware<RequestLog>();
         }
         return app;
     }
@@ -53,7 +36,9 @@ public static class OperationsExtensions
     {
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).ExcludeFromDescription();
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).ExcludeFromDescription();
+        // Both in every environment: the reference of a self-hosted server's public API is public.
         app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapApiReference();
         return app;
     }
 }

@@ -157,7 +157,7 @@ public sealed class PinService(
     {
         if (!app.Settings.PinEnabled)
         {
-            throw Problems.Forbidden("This app does not use PINs (its pinEnabled setting is off).");
+            throw Problems.Forbidden("This app does not use PINs.");
         }
         PinRules.Check(pin);
         var user = await db.Users.FirstAsync(u => u.Id == userId, ct);
@@ -189,7 +189,7 @@ public sealed class PinService(
     {
         if (!app.Settings.PinEnabled)
         {
-            throw Problems.Forbidden("This app does not use PINs (its pinEnabled setting is off).");
+            throw Problems.Forbidden("This app does not use PINs.");
         }
         if (string.IsNullOrEmpty(pin))
         {

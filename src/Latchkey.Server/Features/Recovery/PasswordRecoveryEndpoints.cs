@@ -18,8 +18,8 @@ public static class PasswordRecoveryEndpoints
             .WithDescription("Always 202, whether the email has an account or not.");
         app.MapPost("/password/reset", ResetAsync)
             .WithSummary("Set a new password with { email, code } or { challengeId, token }; all sessions end");
-        app.MapGet("/password/reset", ResetPage).WithSummary("The page a reset link opens (text/html): a new-password form");
-        app.MapPost("/password/reset/page", ResetFromPageAsync)
+        app.MapGet("/password/reset", ResetPage).Produces(StatusCodes.Status200OK, contentType: "text/html").WithSummary("The page a reset link opens (text/html): a new-password form");
+        app.MapPost("/password/reset/page", ResetFromPageAsync).Produces(StatusCodes.Status200OK, contentType: "text/html")
             .WithSummary("The reset page's form (challenge, token, newPassword); answers a text/html page").DisableAntiforgery();
         return app;
     }

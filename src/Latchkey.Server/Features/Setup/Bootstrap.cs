@@ -37,12 +37,13 @@ public sealed class Bootstrap(
         await apps.EnsureConsoleAsync(ct);
         // The first super admin lives in the console app.
         db.TenantAppId = App.ConsoleId;
+        var console = await db.Apps.AsNoTracking().FirstAsync(a => a.Id == App.ConsoleId, ct);
         if (await db.Users.AnyAsync(u => u.AppId == App.ConsoleId && u.Role == Roles.SuperAdmin, ct))
         {
+            await WarnIfAdminEmailIgnoredAsync(console, ct);
             return null;
         }
 
-        var console = await db.Apps.AsNoTracking().FirstAsync(a => a.Id == App.ConsoleId, ct);
         var (email, password) = (options.Value.AdminEmail, options.Value.AdminPassword);
         if (!string.IsNullOrEmpty(email) && !string.IsNullOrEmpty(password))
         {
@@ -69,6 +70,27 @@ public sealed class Bootstrap(
         db.SetupTokens.Add(new SetupToken { TokenHash = Secrets.Hash(token), ExpiresAt = clock.GetUtcNow().UtcDateTime + SetupLinkLifetime });
         await db.SaveChangesAsync(ct);
         return token;
+    }
+
+    /// <summary>
+    /// LATCHKEY_ADMIN_EMAIL only creates the first super admin: a restart with another address
+    /// changes nothing, and says so instead of leaving the operator to wonder why it cannot sign in.
+    /// </summary>
+    private async Task WarnIfAdminEmailIgnoredAsync(App console, CancellationToken ct)
+    {
+        var email = options.Value.AdminEmail;
+        if (string.IsNullOrWhiteSpace(email))
+        {
+            return;
+        }
+        if (EmailAddress.TryNormalise(email, out var normalised)
+            && await accounts.FindByEmailAsync(console, normalised, ct) is { Role: Roles.SuperAdmin })
+        {
+            return;
+        }
+        logger.LogWarning(
+            "LATCHKEY_ADMIN_EMAIL is ignored: a super admin already exists and the variable is not their email. " +
+            "It only creates the first super admin, on a first start. Add more admins in the admin console (/console) or with the admin API.");
     }
 
     public static void PrintSetupLink(string baseUrl, string token)

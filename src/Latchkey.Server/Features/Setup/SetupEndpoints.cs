@@ -3,10 +3,10 @@ using Latchkey.Server.Features.Apps;
 using Latchkey.Server.Features.Sessions;
 using Latchkey.Server.Features.Tokens;
 using Latchkey.Server.Features.Users;
-using Latchkey.Server.Infrastructure.Crypto;
 using Latchkey.Server.Infrastructure.Persistence;
 using Latchkey.Server.Infrastructure.Problems;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 
 namespace Latchkey.Server.Features.Setup;
@@ -16,8 +16,11 @@ public static class SetupEndpoints
 {
     public static IEndpointRouteBuilder MapSetupEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/setup", CompleteAsync).WithTags("Setup").WithSummary("Create the first super admin with the printed setup token");
-        app.MapGet("/setup", Page).WithTags("Setup").WithSummary("A small page that posts to /v1/setup").ExcludeFromDescription();
+        app.MapPost("/v1/setup", CompleteAsync).WithTags("Setup")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict).WithSummary("Create the first super admin with the printed setup token");
+        app.MapGet("/setup", PageAsync).WithTags("Setup").WithSummary("The setup link's page (text/html)").ExcludeFromDescription();
+        app.MapPost("/setup", CompleteFromPageAsync).WithTags("Setup").WithSummary("The setup page's form (text/html)")
+            .ExcludeFromDescription().DisableAntiforgery();
         return app;
     }
 
@@ -29,33 +32,57 @@ public static class SetupEndpoints
     }
 
     internal static async Task<Ok<TokenResponse>> CompleteAsync(
-        SetupRequest request, LatchkeyDbContext db, UserAccounts accounts, SessionService sessions, TimeProvider clock, CancellationToken ct)
+        SetupRequest request, FirstSuperAdmin setup, LatchkeyDbContext db, SessionService sessions, CancellationToken ct)
     {
-        // Setup works inside the console app, where super admins live.
-        db.TenantAppId = App.ConsoleId;
-        if (await db.Users.AnyAsync(u => u.AppId == App.ConsoleId && u.Role == Roles.SuperAdmin, ct))
-        {
-            throw Problems.Conflict("setup_complete", "Latchkey already has a super admin; sign in through the console app.");
-        }
-        if (!EmailAddress.TryNormalise(request.Email, out var email))
-        {
-            throw Problems.InvalidField("email", "This is not a valid email address.");
-        }
-        var now = clock.GetUtcNow().UtcDateTime;
-        var hash = Secrets.Hash(request.Token);
-        // Single use, decided by the database even if two requests race.
-        var claimed = await db.SetupTokens
-            .Where(t => t.TokenHash == hash && t.UsedAt == null && t.ExpiresAt > now)
-            .ExecuteUpdateAsync(t => t.SetProperty(x => x.UsedAt, now), ct);
-        if (claimed != 1)
-        {
-            throw new ProblemException(StatusCodes.Status400BadRequest, "setup_token_invalid", "This setup token is unknown, used or expired; restart the server for a new one.");
-        }
-
+        var created = await setup.CreateAsync(request.Token, request.Email, request.Password, ct);
         var console = await db.Apps.AsNoTracking().FirstAsync(a => a.Id == App.ConsoleId, ct);
-        var created = await accounts.CreateWithPasswordAsync(console, email, request.Password, Roles.SuperAdmin, metadata: null, ct);
         return TypedResults.Ok(await sessions.StartAsync(console, created.User, created.Key, created.View, device: null, ct));
     }
 
-    internal static ContentHttpResult Page() => TypedResults.Content(SetupPage.Html, "text/html; charset=utf-8");
+    internal static async Task<IResult> PageAsync(string? token, SetupState state, LatchkeyDbContext db, CancellationToken ct) =>
+        await state.CheckAsync(db, token, ct) switch
+        {
+            SetupLinkStatus.Usable => SetupPage.Form(token!),
+            SetupLinkStatus.Complete => SetupPage.AlreadyDone(),
+            _ => SetupPage.Unusable(),
+        };
+
+    /// <summary>The setup form's fields, as text: the page itself says what is wrong with them.</summary>
+    public sealed class SetupPageForm
+    {
+        public string? Token { get; set; }
+        public string? Email { get; set; }
+        public string? Password { get; set; }
+    }
+
+    // Note: the setup token in the form is what an attacker's page could not know, so it stands in for an antiforgery token.
+    internal static async Task<IResult> CompleteFromPageAsync([FromForm] SetupPageForm? form, FirstSuperAdmin setup, CancellationToken ct)
+    {
+        form ??= new SetupPageForm();
+        var (token, email) = (form.Token ?? "", form.Email ?? "");
+        if (token.Length is 0 or > 64 || email.Length > EmailAddress.MaxLength || (form.Password ?? "").Length > 4096)
+        {
+            return SetupPage.Unusable();
+        }
+        try
+        {
+            var created = await setup.CreateAsync(token, email, form.Password ?? "", ct);
+            return SetupPage.Done(created.View.Email ?? email);
+        }
+        catch (ProblemException problem) when (problem.Code is "invalid_request" or "email_taken")
+        {
+            var reason = problem.Extensions.TryGetValue("errors", out var errors) && errors is IDictionary<string, string[]> byField
+                ? string.Join(" ", byField.Values.SelectMany(v => v))
+                : problem.Message;
+            return SetupPage.Form(token, email, reason);
+        }
+        catch (ProblemException problem) when (problem.Code == "setup_complete")
+        {
+            return SetupPage.AlreadyDone();
+        }
+        catch (ProblemException problem) when (problem.Code == "setup_token_invalid")
+        {
+            return SetupPage.Unusable();
+        }
+    }
 }

@@ -1,42 +1,58 @@
+using Latchkey.Server.Features.Home;
+using Latchkey.Server.Infrastructure.Http;
+
 namespace Latchkey.Server.Features.Setup;
 
+/// <summary>
+/// What the setup link shows: the form while its token can be used, a page saying why not
+/// otherwise, and where to go next. Plain HTML forms, no script.
+/// </summary>
 internal static class SetupPage
 {
-    public const string Html = """
-<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Latchkey setup</title>
-<style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem}label{display:block;margin-top:1rem}input{width:100%;padding:.5rem;font-size:1rem}button{margin-top:1.5rem;padding:.6rem 1.2rem;font-size:1rem}#result{margin-top:1rem}</style>
-</head>
-<body>
-<h1>Create the first super admin</h1>
-<form id="setup">
-  <label for="email">Email</label><input id="email" name="email" type="email" autocomplete="username" required>
-  <label for="password">Password (at least 8 characters; a passphrase is best)</label>
-  <input id="password" name="password" type="password" autocomplete="new-password" minlength="8" required>
-  <button type="submit">Create super admin</button>
-</form>
-<p id="result" role="status" aria-live="polite"></p>
-<script>
-document.getElementById('setup').addEventListener('submit', async e => {
-  e.preventDefault();
-  const token = new URLSearchParams(location.search).get('token') || '';
-  const res = await fetch('/v1/setup', { method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token, email: e.target.email.value, password: e.target.password.value }) });
-  const body = await res.json();
-  const result = document.getElementById('result');
-  result.textContent = res.ok ? 'Done: ' + body.user.email + ' is a super admin. ' : (body.detail || body.title);
-  if (res.ok) {
-    const link = document.createElement('a');
-    link.href = '/console/login';
-    link.textContent = 'Sign in to the admin console';
-    result.append(link);
-  }
-});
-</script>
-</body>
-</html>
-""";
+    public static IResult Form(string token, string? email = null, string? error = null) => StyledPage.Render("Create the first super admin", $"""
+        {(error is null ? "" : $"""
+            <div class="error-summary" role="alert" tabindex="-1"><h2>That did not work</h2><p>{HtmlPages.Encode(error)}</p></div>
+            """)}
+        <p>This link was printed when the server started. It works once: the super admin you create here signs in to the
+        admin console and creates your apps.</p>
+        <form method="post" action="setup" class="card">
+        <input type="hidden" name="token" value="{HtmlPages.Encode(token)}">
+        <div class="field">
+        <label for="f-email">Email</label>
+        <input id="f-email" name="email" type="email" autocomplete="username" autocapitalize="none" spellcheck="false" required value="{HtmlPages.Encode(email)}">
+        </div>
+        <div class="field">
+        <label for="f-password">Password</label>
+        <p class="hint" id="f-password-hint">At least 8 characters, and not a common password; a passphrase is best.</p>
+        <input id="f-password" name="password" type="password" autocomplete="new-password" minlength="8" required aria-describedby="f-password-hint">
+        </div>
+        <button type="submit">Create the super admin</button>
+        </form>
+        """, error is null ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest);
+
+    public static IResult Unusable() => StyledPage.Render("This setup link cannot be used", """
+        <div class="error-summary" role="alert"><h2>The link is unknown, used or expired</h2>
+        <p>A setup link works once, for 24 hours, and only the one the server printed last.</p></div>
+        <section class="card">
+        <h2>Get a fresh link</h2>
+        <ul>
+        <li>Restart the server: while it has no super admin, every start prints a new link
+        (<code>Latchkey has no super admin yet. Create one within 24 hours at: …/setup?token=…</code>).</li>
+        <li>Or start it once with <code>LATCHKEY_ADMIN_EMAIL</code> and <code>LATCHKEY_ADMIN_PASSWORD</code> set:
+        it then creates the first super admin itself.</li>
+        </ul>
+        </section>
+        """, StatusCodes.Status400BadRequest);
+
+    public static IResult AlreadyDone() => StyledPage.Render("Setup is already done", """
+        <p class="notice" role="status">This server has its super admin, so setup links no longer do anything.</p>
+        <p><a class="button" href="/console/login">Sign in to the admin console</a></p>
+        <p class="muted">Super admins sign in with the app <code>console</code>. More admins are added in the console.</p>
+        """);
+
+    public static IResult Done(string email) => StyledPage.Render("Setup is done", $"""
+        <p class="notice" role="status"><strong>{HtmlPages.Encode(email)}</strong> is the super admin.</p>
+        <p><a class="button" href="/console/login">Sign in to the admin console</a></p>
+        <p class="muted">Sign in with the app <code>console</code>, this email and the password you just chose.</p>
+        """);
 }

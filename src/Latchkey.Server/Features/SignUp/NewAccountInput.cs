@@ -14,25 +14,40 @@ public static class NewAccountInput
 
     public static Checked Check(App app, Handle handle, string? username, string? password, JsonObject? metadata, PasswordPolicy policy)
     {
+        var fields = new FieldErrors();
+        var checkedName = Check(app, handle, username, password, metadata, policy, fields);
+        fields.ThrowIfAny();
+        return checkedName;
+    }
+
+    /// <summary>
+    /// The same checks, each bad field kept in <paramref name="fields"/>. A <paramref name="handle"/>
+    /// of null (the email or phone was not valid) asks for a password only where neither kind of
+    /// handle could sign in without one.
+    /// </summary>
+    public static Checked Check(App app, Handle? handle, string? username, string? password, JsonObject? metadata, PasswordPolicy policy, FieldErrors fields)
+    {
         var settings = app.Settings;
-        if (!handle.IsEmail && !settings.Allows(SignInMethods.SmsCode))
+        if (handle is { IsEmail: false } && !settings.Allows(SignInMethods.SmsCode))
         {
-            throw Problems.InvalidField("phone", "This app does not use phone numbers (the smsCode method is off).");
+            fields.Add("phone", "This app does not sign users in with a phone number; use an email address.");
         }
-        var checkedName = CheckUsername(app, username);
+        var checkedName = fields.Check(() => CheckUsername(app, username)) ?? new Checked(null, null);
         if (string.IsNullOrEmpty(password))
         {
-            var passwordless = handle.IsEmail ? settings.Allows(SignInMethods.EmailCode) : settings.Allows(SignInMethods.SmsCode);
+            var passwordless = handle is { } known
+                ? settings.Allows(known.IsEmail ? SignInMethods.EmailCode : SignInMethods.SmsCode)
+                : settings.Allows(SignInMethods.EmailCode) || settings.Allows(SignInMethods.SmsCode);
             if (!passwordless)
             {
-                throw Problems.InvalidField("password", "A password is required: this app signs users in with a password.");
+                fields.Add("password", "A password is required: this app signs users in with a password.");
             }
         }
         else
         {
-            policy.Check(password, handle.IsEmail ? handle.Value : null);
+            fields.Check(() => policy.Check(password, handle is { IsEmail: true } email ? email.Value : null));
         }
-        JsonLimits.EnsureSmallObject(metadata, "metadata");
+        fields.Check(() => JsonLimits.EnsureSmallObject(metadata, "metadata"));
         return checkedName;
     }
 

@@ -60,9 +60,13 @@ public static class SignUpEndpoints
         {
             throw Problems.SignupDisabled();
         }
-        var handle = HandleInput.Parse(request.Email, request.Phone, request.Device, required: true)!.Value;
-        var details = NewAccountInput.Check(app.App, handle, request.Username, request.Password, request.Metadata, policy);
-        JsonLimits.EnsureSmallObject(request.Parameters, "parameters");
+        // Every bad field at once, so that a form can show them all.
+        var fields = new FieldErrors();
+        var parsed = fields.Check(() => HandleInput.Parse(request.Email, request.Phone, request.Device, required: true));
+        var details = NewAccountInput.Check(app.App, parsed, request.Username, request.Password, request.Metadata, policy, fields);
+        fields.Check(() => JsonLimits.EnsureSmallObject(request.Parameters, "parameters"));
+        fields.ThrowIfAny();
+        var handle = parsed!.Value;
         // Before anything is hashed or sent: the address's sign-ups, and the budgets of the code or link that will follow.
         var sends = settings.AccessMode == AccessModes.Registered || settings.SignupFlow != SignupFlows.None;
         await budget.EnsureSignUpAllowedAsync(app.Id, sends ? handle : null, ct);

@@ -26,9 +26,9 @@ public static class SignUpLinkEndpoints
         app.MapGet("/signup/{verificationId:guid}", WaitAsync)
             .WithSummary("Wait up to ?wait=N seconds (≤ 30) for the emailed link to be opened")
             .WithDescription("200 with tokens once the link was opened (exactly once), 202 { status: pending } until then.");
-        app.MapGet("/signup/confirm", ConfirmPageAsync)
+        app.MapGet("/signup/confirm", ConfirmPageAsync).Produces(StatusCodes.Status200OK, contentType: "text/html")
             .WithSummary("The page the emailed link opens (text/html): one button that confirms the address");
-        app.MapPost("/signup/confirm", ConfirmAsync)
+        app.MapPost("/signup/confirm", ConfirmAsync).Produces(StatusCodes.Status200OK, contentType: "text/html")
             .WithSummary("Confirm the address (form field or query token); answers a text/html page").DisableAntiforgery();
         return app;
     }

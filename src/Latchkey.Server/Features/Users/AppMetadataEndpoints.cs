@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Latchkey.Server.Features.AppServerKeys;
 using Latchkey.Server.Features.Apps;
 using Latchkey.Server.Features.Audit;
+using Latchkey.Server.Features.Auth;
 using Latchkey.Server.Infrastructure.Http;
 using Latchkey.Server.Infrastructure.KeyStore;
 using Latchkey.Server.Infrastructure.Persistence;
@@ -20,7 +21,7 @@ public static class AppMetadataEndpoints
 {
     public static RouteGroupBuilder MapAppMetadataEndpoints(this RouteGroupBuilder app)
     {
-        app.MapPut("/users/{userId:guid}/app-metadata", PutAsync)
+        app.MapPut("/users/{userId:guid}/app-metadata", PutAsync).Accepts(ApiCredential.ServerKey)
             .WithSummary("Replace a user's appMetadata (app server key, HTTP Basic)")
             .WithDescription("The body is the whole new appMetadata object (≤ 16 KiB; {} empties it).");
         return app;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using System.Web;
 using Latchkey.Tests.Features.Delivery;
@@ -12,7 +13,7 @@ using Microsoft.Extensions.Logging;
 namespace Latchkey.Tests.Features.Errors;
 
 /// <summary>
-/// The request log: one line per request with the path, never the query string (links carry
+/// The request log: one line per request with the route, never the query string (links carry
 /// their one-time tokens there), bodies, or Authorization and Cookie headers, at any log level;
 /// and appsettings.json, which sets those levels, is read wherever the server is started from.
 /// </summary>
@@ -70,7 +71,8 @@ public abstract class RequestLogTests(ServerFixture fixture) : ApiTest(fixture)
         Assert.Equal(HttpStatusCode.OK, (await person.SendAsync(me, Ct)).StatusCode);
 
         var text = logs.Text;
-        Assert.Contains($"Path: /v1/apps/{linkApp}/signup/confirm", text);
+        Assert.Contains($"POST /v1/apps/{{appId}}/signup/confirm 200 in ", text);
+        Assert.Contains($"(app {linkApp}, request ", text);
         foreach (var secret in new[] { signupToken, resetToken, newPassword, Str(tokens, "access_token"), Str(tokens, "refresh_token"), cookie, GoodPassword })
         {
             Assert.False(text.Contains(secret, StringComparison.Ordinal), $"The log holds a secret ({secret[..Math.Min(12, secret.Length)]}…):\n{Around(text, secret)}");
@@ -95,7 +97,7 @@ public abstract class RequestLogTests(ServerFixture fixture) : ApiTest(fixture)
             var page = await client.GetAsync($"/v1/apps/{app}/password/reset?challenge={Guid.NewGuid()}&token={token}", Ct);
 
             Assert.Equal(HttpStatusCode.OK, page.StatusCode);
-            var output = await OutputWithAsync(server, $"Path: /v1/apps/{app}/password/reset");
+            var output = await OutputWithAsync(server, $"GET /v1/apps/{{appId}}/password/reset 200 in ");
             Assert.DoesNotContain(token, output);
             Assert.Contains("Content root path: " + Path.GetDirectoryName(typeof(Program).Assembly.Location), output);
             // appsettings.json's "Microsoft.AspNetCore": "Warning" took effect: no routing chatter.
@@ -104,6 +106,79 @@ public abstract class RequestLogTests(ServerFixture fixture) : ApiTest(fixture)
         finally
         {
             folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task With_the_request_log_on_each_request_is_one_timestamped_line_with_its_route_status_duration_app_and_request_id()
+    {
+        await using var server = await ServerProcess.StartAsync(Factory.Database, Ct, new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Information", ["LATCHKEY_REQUEST_LOG"] = "true" });
+        using var client = server.CreateClient();
+        var secret = "query-secret-" + Guid.NewGuid().ToString("N");
+        var unknownApp = "t-" + Guid.NewGuid().ToString("N")[..10];
+
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/v1/apps/console/.well-known/jwks.json?token={secret}&i={i}", Ct)).StatusCode);
+        }
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/v1/apps/{unknownApp}/config?token={secret}", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/no/such/{unknownApp}?token={secret}", Ct)).StatusCode);
+
+        var output = await OutputWithAsync(server, $"GET /no/such/{unknownApp} 404 in ");
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var requests = lines.Where(l => l.Contains("Operations.RequestLog[1]", StringComparison.Ordinal)).ToList();
+        var jwks = requests.Where(l => l.Contains("GET /v1/apps/{appId}/.well-known/jwks.json 200 in ", StringComparison.Ordinal)).ToList();
+        Assert.True(jwks.Count == 3, $"Expected 3 lines for the 3 JWKS requests:\n{output}");
+        Assert.All(jwks, l => Assert.Matches(RequestLine("GET", @"/v1/apps/\{appId\}/\.well-known/jwks\.json", 200, "console"), l));
+        Assert.Matches(RequestLine("GET", @"/v1/apps/\{appId\}/config", 404, unknownApp),
+            Assert.Single(requests, l => l.Contains($"(app {unknownApp},", StringComparison.Ordinal)));
+        Assert.Matches(RequestLine("GET", $"/no/such/{unknownApp}", 404, "-"), Assert.Single(requests, l => l.Contains("/no/such/", StringComparison.Ordinal)));
+        Assert.Equal(requests.Count, requests.Select(l => Regex.Match(l, @"request ([^)]+)\)").Groups[1].Value).Distinct().Count());
+        Assert.DoesNotContain(secret, output);
+        Assert.DoesNotContain("?", string.Join("\n", requests));
+        // Every line of the log has its timestamp: no entry spreads over several lines.
+        Assert.All(lines, l => Assert.Matches(Timestamped, l));
+    }
+
+    [Fact]
+    public async Task Json_logs_are_one_object_per_line_each_with_a_timestamp()
+    {
+        // A first start: its migrations log a warning whose message holds a line break on SQLite.
+        await using var server = await ServerProcess.StartAsync(TestDatabase.Create(Factory.Database.Name), Ct,
+            new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Information", ["LATCHKEY_REQUEST_LOG"] = "true", ["LATCHKEY_LOG_FORMAT"] = "json" });
+        using var client = server.CreateClient();
+
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v1/apps/console/.well-known/jwks.json?token=secret", Ct)).StatusCode);
+
+        var output = await OutputWithAsync(server, "jwks.json 200 in ");
+        var entries = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(l => (Line: l, Json: TryParse(l))).ToList();
+        Assert.All(entries, e => Assert.True(e.Json is JsonObject, $"Not a JSON object on one line: {e.Line}\nThe whole log:\n{output}"));
+        Assert.All(entries, e => Assert.Matches(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$", e.Json!["Timestamp"]?.GetValue<string>() ?? ""));
+        var request = Assert.Single(entries, e => e.Json!["Category"]?.GetValue<string>()?.EndsWith(".RequestLog", StringComparison.Ordinal) == true
+            && e.Line.Contains("jwks.json", StringComparison.Ordinal)).Json!["State"]!;
+        Assert.Equal("GET", request["Method"]!.GetValue<string>());
+        Assert.Equal("/v1/apps/{appId}/.well-known/jwks.json", request["Route"]!.GetValue<string>());
+        Assert.Equal("200", request["StatusCode"]!.ToString());
+        Assert.Equal("console", request["AppId"]!.GetValue<string>());
+        Assert.False(string.IsNullOrEmpty(request["RequestId"]!.GetValue<string>()));
+        Assert.DoesNotContain("secret", output);
+    }
+
+    private static string RequestLine(string method, string route, int status, string app) =>
+        $@" info: Latchkey\.Server\.Features\.Operations\.RequestLog\[1\] {method} {route} {status} in \d+(\.\d)? ms \(app {Regex.Escape(app)}, request [^ )]+\)$";
+
+    private const string Timestamped = @"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z (trce|dbug|info|warn|fail|crit): ";
+
+    private static JsonNode? TryParse(string line)
+    {
+        try
+        {
+            return JsonNode.Parse(line);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
         }
     }
 

@@ -5,7 +5,8 @@ namespace Latchkey.Tests.Features.Operations;
 /// <summary>
 /// A real server process: without LATCHKEY_PUBLIC_URL its public URL is the address it listens
 /// on, so a wildcard address (every interface) is no public URL and stops the start with a
-/// message, not a stack trace; and the setup link it prints names the real address.
+/// message, not a stack trace; the setup link it prints names the real address; and a first
+/// start, which creates the databases, logs no error.
 /// </summary>
 public abstract class ServerStartTests(string provider)
 {
@@ -56,6 +57,30 @@ public abstract class ServerStartTests(string provider)
         using var client = server.CreateClient();
         var discovery = await client.GetStringAsync("/v1/apps/console/.well-known/openid-configuration", Ct);
         Assert.Contains("\"issuer\":\"https://id.example.test/v1/apps/console\"", discovery);
+    }
+
+    [Fact]
+    public async Task A_first_start_on_a_new_database_logs_no_error()
+    {
+        await using var server = await ServerProcess.StartAsync(TestDatabase.Create(provider), Ct,
+            new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Information" });
+
+        var output = await OutputWithAsync(server, "Content root path: ");
+
+        Assert.Contains("Now listening on: ", output);
+        var errors = output.Split('\n').Where(l => l.Contains(" fail: ", StringComparison.Ordinal) || l.Contains(" crit: ", StringComparison.Ordinal)).ToList();
+        Assert.True(errors.Count == 0, $"A first start logged errors:\n{string.Join("\n", errors)}\n\nThe whole log:\n{output}");
+    }
+
+    private static async Task<string> OutputWithAsync(ServerProcess server, string expected)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!server.Output.Contains(expected, StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"The server did not log '{expected}' within 10 s:\n{server.Output}");
+            await Task.Delay(100, Ct);
+        }
+        return server.Output;
     }
 
     /// <summary>The link the server printed (it prints it once it listens, just after it turns ready).</summary>

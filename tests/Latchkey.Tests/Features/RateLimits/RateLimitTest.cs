@@ -23,7 +23,9 @@ public abstract class RateLimitTest(ServerFixture fixture) : OnboardingTest(fixt
     /// <summary>Asserts 429 rate_limited with a Retry-After delay; answers the delay in seconds.</summary>
     protected static async Task<int> AssertRateLimitedAsync(HttpResponseMessage response, int? seconds = null)
     {
-        await AssertProblemAsync(response, HttpStatusCode.TooManyRequests, "rate_limited");
+        var problem = await AssertProblemAsync(response, HttpStatusCode.TooManyRequests, "rate_limited");
+        Assert.Equal("https://tools.ietf.org/html/rfc6585#section-4", problem["type"]!.GetValue<string>());
+        Assert.Equal("Too many requests", problem["title"]!.GetValue<string>());
         var delay = response.Headers.RetryAfter?.Delta;
         Assert.True(delay is { TotalSeconds: >= 1 }, $"Expected a Retry-After delay, got {response.Headers.RetryAfter}");
         if (seconds is not null)

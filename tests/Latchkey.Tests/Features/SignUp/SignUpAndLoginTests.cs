@@ -75,6 +75,40 @@ public abstract class SignUpAndLoginTests(ServerFixture fixture) : ApiTest(fixtu
     }
 
     [Fact]
+    public async Task Sign_up_reports_every_bad_field_at_once_and_keeps_the_first_ones_code()
+    {
+        var app = await CreateAppAsync();
+
+        var response = await PostAsync($"/v1/apps/{app}/signup", new { email = "not an email", password = "short", username = "ann" });
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.BadRequest, "invalid_request");
+        var errors = problem["errors"]!.AsObject();
+        Assert.Equal(["email", "username", "password"], errors.Select(e => e.Key));
+        Assert.Equal("This is not a valid email address.", errors["email"]![0]!.GetValue<string>());
+        Assert.Equal("This app does not use user names.", errors["username"]![0]!.GetValue<string>());
+        Assert.Contains("at least 8", errors["password"]![0]!.GetValue<string>());
+        // The detail reads every message, as plain sentences.
+        var detail = problem["detail"]!.GetValue<string>();
+        Assert.StartsWith("This is not a valid email address. This app does not use user names. The password must be at least 8", detail);
+
+        var one = await AssertProblemAsync(await PostAsync($"/v1/apps/{app}/signup", new { email = NewEmail(), password = "short" }),
+            HttpStatusCode.BadRequest, "invalid_request");
+        Assert.Equal(["password"], one["errors"]!.AsObject().Select(e => e.Key));
+        Assert.Equal(one["errors"]!["password"]![0]!.GetValue<string>(), one["detail"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Without_a_valid_handle_sign_up_still_asks_for_the_password_an_app_requires()
+    {
+        var app = await CreateAppAsync();
+
+        var response = await PostAsync($"/v1/apps/{app}/signup", new { phone = "12", metadata = new { } });
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.BadRequest, "invalid_request");
+        Assert.Equal(["phone", "password"], problem["errors"]!.AsObject().Select(e => e.Key));
+    }
+
+    [Fact]
     public async Task A_password_made_of_the_email_is_refused_but_long_passphrases_and_unicode_are_fine()
     {
         var app = await CreateAppAsync();
