@@ -49,6 +49,7 @@ public static class FeatureExtensions
         services.AddScoped<AppService>();
         services.AddScoped<UserAccounts>();
         services.AddHostedService<EmailSkeletonBackfill>();
+        services.AddHostedService<EmailPrefixBackfill>();
         services.AddScoped<UserProfiles>();
         services.AddSessions();
         services.AddScoped<Bootstrap>();

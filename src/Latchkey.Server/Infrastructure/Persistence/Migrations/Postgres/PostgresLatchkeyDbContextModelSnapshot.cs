@@ -933,6 +933,30 @@ namespace Latchkey.Server.Infrastructure.Persistence.Migrations.Postgres
                     b.ToTable("users", (string)null);
                 });
 
+            modelBuilder.Entity("Latchkey.Server.Features.Users.UserEmailPrefix", b =>
+                {
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("Length")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("AppId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<byte[]>("Hash")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.HasKey("UserId", "Length");
+
+                    b.HasIndex("AppId", "Hash");
+
+                    b.ToTable("user_email_prefixes", (string)null);
+                });
+
             modelBuilder.Entity("Latchkey.Server.Features.AppServerKeys.AppServerKey", b =>
                 {
                     b.HasOne("Latchkey.Server.Features.Apps.App", null)
@@ -1061,6 +1085,15 @@ namespace Latchkey.Server.Infrastructure.Persistence.Migrations.Postgres
                     b.HasOne("Latchkey.Server.Features.Apps.App", null)
                         .WithMany()
                         .HasForeignKey("AppId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Latchkey.Server.Features.Users.UserEmailPrefix", b =>
+                {
+                    b.HasOne("Latchkey.Server.Features.Users.User", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
