@@ -58,7 +58,7 @@ public abstract class ConsoleSignInTests(ServerFixture fixture) : ConsoleTest(fi
 
         Assert.Equal("/console", answer.Location);
         Assert.Equal(HttpStatusCode.OK, apps.Status);
-        Assert.Contains($"href=\"/console/apps/{app}\"", apps.Html);
+        Assert.Contains($"href=\"/console/apps/{app}/dashboard\"", apps.Html);
         Assert.Contains("Super admin", apps.Html);
     }
 
