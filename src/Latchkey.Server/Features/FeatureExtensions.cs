@@ -48,8 +48,7 @@ public static class FeatureExtensions
         services.AddScoped<AccessTokens>();
         services.AddScoped<AppService>();
         services.AddScoped<UserAccounts>();
-        services.AddHostedService<EmailSkeletonBackfill>();
-        services.AddHostedService<EmailPrefixBackfill>();
+        services.AddHostedService<EmailIndexBackfill>();
         services.AddScoped<UserProfiles>();
         services.AddSessions();
         services.AddScoped<Bootstrap>();

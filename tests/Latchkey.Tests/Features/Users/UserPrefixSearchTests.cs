@@ -1,6 +1,9 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Latchkey.Server.Infrastructure.Persistence;
 using Latchkey.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Latchkey.Tests.Features.Users;
 
@@ -78,6 +81,29 @@ public abstract class UserPrefixSearchTests(ServerFixture fixture) : ApiTest(fix
         Assert.Equal(HttpStatusCode.NoContent, (await DeleteAsync($"/v1/admin/apps/{app}/users/{userId}", admin)).StatusCode);
 
         Assert.Empty(await FoundEmailsAsync(admin, app, renamed[..8]));
+    }
+
+    [Fact]
+    public async Task Users_stored_before_the_index_are_indexed_when_a_node_starts()
+    {
+        var admin = await AdminTokenAsync();
+        var app = await CreateAppAsync();
+        var email = $"bf{Guid.NewGuid():N}@example.com";
+        var id = Guid.Parse(Str((await SignUpAsync(app, email))["user"], "id"));
+        await using (var scope = Factory.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<LatchkeyDbContext>().UserEmailPrefixes
+                .Where(p => p.UserId == id).ExecuteDeleteAsync(TestContext.Current.CancellationToken);
+        }
+        Assert.Empty(await FoundEmailsAsync(admin, app, email[..8]));
+
+        await using var restarted = Factory.Sibling(new Dictionary<string, string?>());
+        using var client = restarted.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/admin/apps/{app}/users?q={Uri.EscapeDataString(email[..8])}&prefix=true");
+        request.Headers.Authorization = new("Bearer", admin);
+        var found = await OkJsonArrayAsync(await client.SendAsync(request, TestContext.Current.CancellationToken));
+
+        Assert.Equal(email, Str(Assert.Single(found)!, "email"));
     }
 }
 
