@@ -136,6 +136,7 @@ public sealed class VerificationFlows(
     {
         if (payload.Email is not null)
         {
+            // An anonymous user has no email, so no prefix rows to replace.
             accounts.SetEmail(user, key, payload.Email, verified);
         }
         if (payload.Phone is not null)

@@ -137,8 +137,7 @@ public static class AdminUserChanges
         if (email is not null)
         {
             // The admin identified the person another way: the new email is taken as theirs.
-            await accounts.LoadEmailPrefixesAsync(user.Id, ct);
-            accounts.SetEmail(user, key, email, verified: true);
+            await accounts.ChangeEmailAsync(user, key, email, verified: true, ct);
             user.Anonymous = false;
             changed.Add("email");
             endSessions = true;

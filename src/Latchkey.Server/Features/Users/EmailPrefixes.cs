@@ -49,7 +49,7 @@ public static class EmailPrefixes
     /// <summary>
     /// Brings the tracked prefix rows of <paramref name="user"/> in line with <paramref name="email"/>
     /// (null: none). The caller loads the user's existing rows first when they may have some
-    /// (<see cref="UserAccounts.LoadEmailPrefixesAsync"/>), so the change saves in one transaction.
+    /// (<see cref="UserAccounts.ChangeEmailAsync"/>), so the change saves in one transaction.
     /// </summary>
     public static void Sync(LatchkeyDbContext db, ServerKeys keys, User user, string? email)
     {

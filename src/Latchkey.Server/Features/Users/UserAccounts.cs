@@ -168,8 +168,15 @@ public sealed class UserAccounts(
         EmailPrefixes.Sync(db, serverKeys, user, email);
     }
 
-    /// <summary>Tracks the user's prefix rows, so that a new email replaces them in the same save.</summary>
-    public Task LoadEmailPrefixesAsync(Guid userId, CancellationToken ct) => db.UserEmailPrefixes.Where(p => p.UserId == userId).LoadAsync(ct);
+    /// <summary>
+    /// <see cref="SetEmail"/> for a user who is already stored: their prefix rows are tracked
+    /// first, so the new email replaces them in the same save.
+    /// </summary>
+    public async Task ChangeEmailAsync(User user, UserKey key, string email, bool verified, CancellationToken ct)
+    {
+        await db.UserEmailPrefixes.Where(p => p.UserId == user.Id).LoadAsync(ct);
+        SetEmail(user, key, email, verified);
+    }
 
     public void SetPhone(User user, UserKey key, string? phone, bool verified)
     {
