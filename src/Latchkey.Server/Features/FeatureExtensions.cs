@@ -40,6 +40,7 @@ public static class FeatureExtensions
         services.AddSingleton<PasswordHasher>();
         services.AddSingleton<PasswordPolicy>();
         services.AddSingleton<SigningKeyCache>();
+        services.AddSingleton<VerifiedAccessTokens>();
         services.AddSingleton<JwksDocuments>();
         services.AddSingleton<AppCache>();
         services.AddScoped<SigningKeys>();

@@ -57,24 +57,36 @@ public sealed class BearerAuthenticationHandler(
         // re-open from the pool took its lock (SQLite) or a reset round trip (PostgreSQL).
         await db.Database.OpenConnectionAsync(Context.RequestAborted);
         // Note: the validator answers every malformed shape (a JWE, broken base64) as a refusal, never an exception.
-        var check = await validator.CheckAsync(token, Context.RequestAborted);
-        if (check.Token is not { } valid)
+        var (valid, failure) = await validator.CheckSignatureAsync(token, Context.RequestAborted);
+        if (valid is null)
         {
-            return Reject(check.Failure!);
+            return Reject(failure!);
         }
-        if (valid.Expired)
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (valid.ExpiresAt <= now)
         {
             return Reject("The access token has expired; refresh it.");
         }
-        var (appId, userId, sessionId) = (valid.AppId, valid.UserId, valid.SessionId);
+        var (appId, userId, sessionId, keyId) = (valid.AppId, valid.UserId, valid.SessionId, valid.KeyId);
 
         // Note: authentication runs before the route's app scopes the request, so the token's app is named here.
+        // The signing key must still be published (not revoked, not retired past its window),
+        // asked in the same query as the session, so the remembered signature check decides nothing alone.
         var live = await (
                 from s in db.Sessions.AsNoTracking().IgnoreQueryFilters()
                 join u in db.Users.AsNoTracking().IgnoreQueryFilters() on s.UserId equals u.Id
                 where s.Id == sessionId && s.UserId == userId && s.AppId == appId
-                select new { s.RevokedAt, User = u })
+                select new
+                {
+                    s.RevokedAt,
+                    User = u,
+                    KeyPublished = db.SigningKeys.IgnoreQueryFilters().Where(k => k.Id == keyId && k.AppId == appId).Any(SigningKeys.Published(now)),
+                })
             .FirstOrDefaultAsync(Context.RequestAborted);
+        if (live is { KeyPublished: false })
+        {
+            return Reject("The access token is not signed with a key this server issued.");
+        }
         if (live is null || live.RevokedAt is not null)
         {
             return (null, Problems.SessionRevoked());
@@ -94,7 +106,7 @@ public sealed class BearerAuthenticationHandler(
             // Note: the role now, not the role when the token was made: a demoted admin loses
             // admin routes at once.
             new Claim(CallerClaims.Role, user.Role),
-            new Claim(CallerClaims.Plan, Plans.PlanRules.Effective(user.Plan, user.PlanExpiresAt, clock.GetUtcNow().UtcDateTime)),
+            new Claim(CallerClaims.Plan, Plans.PlanRules.Effective(user.Plan, user.PlanExpiresAt, now)),
         ], SchemeName, CallerClaims.UserId, CallerClaims.Role);
         return (new ClaimsPrincipal(identity), null);
     }

@@ -28,7 +28,7 @@ public sealed record AccessTokenCheck(ValidatedAccessToken? Token, string? Failu
 /// database query (the key).
 /// </para>
 /// </summary>
-public sealed class AccessTokenValidator(SigningKeys signingKeys, Issuers issuers, TimeProvider clock, ILogger<AccessTokenValidator> logger)
+public sealed class AccessTokenValidator(SigningKeys signingKeys, Issuers issuers, VerifiedAccessTokens verified, TimeProvider clock, ILogger<AccessTokenValidator> logger)
 {
     /// <summary>Longer than any token this server signs (claims included) by far; longer ones are not parsed.</summary>
     public const int MaxLength = 8192;
@@ -37,6 +37,27 @@ public sealed class AccessTokenValidator(SigningKeys signingKeys, Issuers issuer
 
     private const string NotAJwt = "The access token is not a JWT.";
     private const string UnknownKey = "The access token is not signed with a key this server issued.";
+
+    /// <summary>
+    /// The signature check alone, remembered per token on this node (<see cref="VerifiedAccessTokens"/>):
+    /// the caller must still require the token's key to be published now, in its own query, and
+    /// judge <see cref="VerifiedAccessToken.ExpiresAt"/>. A first sight runs <see cref="CheckAsync"/>.
+    /// </summary>
+    public async Task<(VerifiedAccessToken? Token, string? Failure)> CheckSignatureAsync(string token, CancellationToken ct)
+    {
+        if (token.Length <= MaxLength && verified.TryGet(token, out var known))
+        {
+            return (known, null);
+        }
+        var check = await CheckAsync(token, ct);
+        if (check.Token is not { } valid)
+        {
+            return (null, check.Failure);
+        }
+        var entry = new VerifiedAccessToken(valid.AppId, valid.UserId, valid.SessionId, valid.Jwt.Kid, valid.ExpiresAt);
+        verified.Add(token, entry);
+        return (entry, null);
+    }
 
     public async Task<AccessTokenCheck> CheckAsync(string token, CancellationToken ct)
     {

@@ -102,7 +102,7 @@ public sealed class SigningKeys(LatchkeyDbContext db, ServerKeys serverKeys, Sig
     /// is created (<see cref="SigningKey.PublishedAt"/> is then), so the rule does not compare
     /// that time: a node whose clock lags the one that created the key must still know it.
     /// </summary>
-    private static Expression<Func<SigningKey, bool>> Published(DateTime now)
+    public static Expression<Func<SigningKey, bool>> Published(DateTime now)
     {
         var oldestStillValid = now - LongestAccessTokenLifetime;
         return k => k.RevokedAt == null && (k.RetiredAt == null || k.RetiredAt > oldestStillValid);
