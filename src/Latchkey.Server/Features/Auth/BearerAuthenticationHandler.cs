@@ -85,7 +85,7 @@ public sealed class BearerAuthenticationHandler(
             .FirstOrDefaultAsync(Context.RequestAborted);
         if (live is { KeyPublished: false })
         {
-            return Reject("The access token is not signed with a key this server issued.");
+            return Reject(AccessTokenValidator.UnknownKey);
         }
         if (live is null || live.RevokedAt is not null)
         {

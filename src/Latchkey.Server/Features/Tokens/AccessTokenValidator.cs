@@ -36,7 +36,8 @@ public sealed class AccessTokenValidator(SigningKeys signingKeys, Issuers issuer
     private static readonly JsonWebTokenHandler Handler = new() { MapInboundClaims = false };
 
     private const string NotAJwt = "The access token is not a JWT.";
-    private const string UnknownKey = "The access token is not signed with a key this server issued.";
+    /// <summary>The refusal of a token whose key is not (or no longer) published.</summary>
+    public const string UnknownKey = "The access token is not signed with a key this server issued.";
 
     /// <summary>
     /// The signature check alone, remembered per token on this node (<see cref="VerifiedAccessTokens"/>):
