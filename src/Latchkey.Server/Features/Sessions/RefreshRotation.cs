@@ -47,13 +47,8 @@ public sealed class RefreshRotation(
         }
 
         var hash = Secrets.Hash(refreshToken);
-        var found = await (
-                from t in db.RefreshTokens.AsNoTracking()
-                join s in db.Sessions.AsNoTracking() on t.SessionId equals s.Id
-                join u in db.Users.AsNoTracking() on s.UserId equals u.Id
-                where t.TokenHash == hash && t.AppId == app.Id
-                select new { Token = t, Session = s, User = u })
-            .FirstOrDefaultAsync(ct);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var found = await Find.For(db)(db, hash, app.Id, now, ct);
         if (found is null)
         {
             await throttle.CountUnknownAsync(app.Id, CredentialKinds.RefreshToken, ct);
@@ -64,7 +59,6 @@ public sealed class RefreshRotation(
         {
             throw Refusal(found.Session.RevokedReason);
         }
-        var now = clock.GetUtcNow().UtcDateTime;
         if (found.Token.ExpiresAt <= now)
         {
             throw Problems.RefreshTokenInvalid("The refresh token has expired. Sign in again.");
@@ -100,7 +94,7 @@ public sealed class RefreshRotation(
             var rotated = await TryRotateAsync(app, found.Token, successor, now, ct);
             if (rotated is not null)
             {
-                return await AnswerAsync(app, found.User, found.Session.Id, successor, rotated.ExpiresAt, ct);
+                return await AnswerAsync(app, found, successor, rotated.ExpiresAt, ct);
             }
             // Another request (maybe on another node) rotated it first: answer as a retry.
             usedAt = now;
@@ -120,7 +114,7 @@ public sealed class RefreshRotation(
             if (child is { UsedAt: null })
             {
                 await EnsureUnlockedAsync();
-                return await AnswerAsync(app, found.User, found.Session.Id, successor, child.ExpiresAt, ct);
+                return await AnswerAsync(app, found, successor, child.ExpiresAt, ct);
             }
         }
 
@@ -140,37 +134,31 @@ public sealed class RefreshRotation(
         {
             return await TryRotateInOneStatementAsync(app, parent, successor, now, ct);
         }
+        // Note: plain statements, not ExecuteUpdate and SaveChanges: the same SQL without building
+        // LINQ trees or tracking the new row.
+        var child = SessionService.NewRefreshToken(app, parent.SessionId, successor, parent.Id, now);
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        var claimed = await db.RefreshTokens
-            .Where(t => t.Id == parent.Id && t.UsedAt == null)
-            .ExecuteUpdateAsync(t => t.SetProperty(x => x.UsedAt, now), ct);
+        var claimed = await db.Database.ExecuteSqlAsync(
+            $"""UPDATE refresh_tokens SET "UsedAt" = {now} WHERE "Id" = {parent.Id} AND "UsedAt" IS NULL""", ct);
         if (claimed != 1)
         {
+            await transaction.RollbackAsync(ct);
             return null;
         }
-        var child = SessionService.NewRefreshToken(app, parent.SessionId, successor, parent.Id, now);
         // S1: idleness is measured from the last successful refresh; the session lives as long as its newest token.
-        var live = await db.Sessions
-            .Where(s => s.Id == parent.SessionId && s.RevokedAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(x => x.LastSeenAt, now).SetProperty(x => x.ExpiresAt, child.ExpiresAt), ct);
+        var live = await db.Database.ExecuteSqlAsync(
+            $"""UPDATE sessions SET "LastSeenAt" = {now}, "ExpiresAt" = {child.ExpiresAt} WHERE "Id" = {parent.SessionId} AND "RevokedAt" IS NULL""", ct);
         if (live != 1)
         {
             await transaction.RollbackAsync(ct);
             throw await RefusalAsync(parent.SessionId, ct);
         }
-        db.RefreshTokens.Add(child);
-        // Note: no savepoint around the insert: if it fails, the whole rotation rolls back.
-        db.Database.AutoSavepointsEnabled = false;
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        finally
-        {
-            db.Database.AutoSavepointsEnabled = true;
-        }
+        // Note: if the insert fails, the whole rotation rolls back.
+        await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO refresh_tokens ("Id", "AppId", "SessionId", "TokenHash", "ParentId", "CreatedAt", "ExpiresAt", "UsedAt")
+            VALUES ({child.Id}, {child.AppId}, {child.SessionId}, {child.TokenHash}, {parent.Id}, {now}, {child.ExpiresAt}, NULL)
+            """, ct);
         await transaction.CommitAsync(ct);
-        db.ChangeTracker.Clear();
         return child;
     }
 
@@ -218,9 +206,34 @@ public sealed class RefreshRotation(
     private async Task<ProblemException> RefusalAsync(Guid sessionId, CancellationToken ct) =>
         Refusal(await db.Sessions.AsNoTracking().Where(s => s.Id == sessionId).Select(s => s.RevokedReason).FirstOrDefaultAsync(ct));
 
-    private async Task<TokenResponse> AnswerAsync(App app, User user, Guid sessionId, string refreshToken, DateTime expiresAt, CancellationToken ct)
+    private async Task<TokenResponse> AnswerAsync(App app, Found found, string refreshToken, DateTime expiresAt, CancellationToken ct)
     {
-        var view = await profiles.ViewAsync(user, ct);
-        return await sessions.AnswerAsync(app, user, sessionId, refreshToken, expiresAt, view, ct);
+        var view = await profiles.ViewAsync(found.User, ct);
+        return await sessions.AnswerAsync(app, found.User, found.Session.Id, refreshToken, expiresAt, view, ct,
+            new IssueFacts(found.ActiveKeyId, found.HoldsCustomRoles));
     }
+
+    /// <summary>A presented refresh token with its session and user, and what issuing its successor's access token needs.</summary>
+    private sealed record Found(RefreshToken Token, Session Session, User User, string? ActiveKeyId, bool HoldsCustomRoles);
+
+    /// <summary>
+    /// The token by its hash, its session and user, the app's active signing key (the rule of
+    /// <see cref="SigningKeys.FindActiveAsync"/>; null when this node's clock lags the key's start,
+    /// and issuing then asks that method) and whether the user holds custom roles: one statement,
+    /// compiled once (building and caching the LINQ tree per request was a tenth of a refresh).
+    /// </summary>
+    private static readonly CompiledPerModel<Func<LatchkeyDbContext, byte[], string, DateTime, CancellationToken, Task<Found?>>> Find = new(() =>
+        EF.CompileAsyncQuery((LatchkeyDbContext db, byte[] hash, string appId, DateTime now, CancellationToken ct) =>
+            (from t in db.RefreshTokens.AsNoTracking()
+             join s in db.Sessions.AsNoTracking() on t.SessionId equals s.Id
+             join u in db.Users.AsNoTracking() on s.UserId equals u.Id
+             where t.TokenHash == hash && t.AppId == appId
+             select new Found(t, s, u,
+                 db.SigningKeys
+                     .Where(k => k.AppId == appId && k.RevokedAt == null && k.ActiveFrom <= now && (k.RetiredAt == null || k.RetiredAt > now))
+                     .OrderByDescending(k => k.ActiveFrom)
+                     .Select(k => k.Id)
+                     .FirstOrDefault(),
+                 db.UserRoles.Any(r => r.AppId == appId && r.UserId == u.Id)))
+            .FirstOrDefault()));
 }

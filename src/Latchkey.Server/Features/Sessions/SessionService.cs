@@ -49,10 +49,11 @@ public sealed class SessionService(LatchkeyDbContext db, AccessTokens accessToke
         return await AnswerAsync(app, user, session.Id, refreshToken, row.ExpiresAt, view, ct);
     }
 
-    internal async Task<TokenResponse> AnswerAsync(App app, User user, Guid sessionId, string refreshToken, DateTime refreshExpiresAt, UserView view, CancellationToken ct)
+    internal async Task<TokenResponse> AnswerAsync(App app, User user, Guid sessionId, string refreshToken, DateTime refreshExpiresAt, UserView view,
+        CancellationToken ct, IssueFacts facts = default)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        var access = await accessTokens.CreateAsync(app, user, sessionId, ct);
+        var access = await accessTokens.CreateAsync(app, user, sessionId, facts, ct);
         return new TokenResponse(access, app.Settings.AccessTokenLifetimeSeconds, refreshToken,
             Math.Max(0, (int)(refreshExpiresAt - now).TotalSeconds), Plans.PlanRules.Show(view, user, now));
     }

@@ -23,9 +23,14 @@ public sealed class AccessTokens(SigningKeys keys, Issuers issuers, RoleGrants r
 
     private static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false };
 
-    public async Task<string> CreateAsync(App app, User user, Guid sessionId, CancellationToken ct)
+    public Task<string> CreateAsync(App app, User user, Guid sessionId, CancellationToken ct) =>
+        CreateAsync(app, user, sessionId, IssueFacts.Unknown, ct);
+
+    public async Task<string> CreateAsync(App app, User user, Guid sessionId, IssueFacts facts, CancellationToken ct)
     {
-        var signingKey = await keys.GetActiveAsync(app.Id, ct);
+        var signingKey = facts.ActiveKeyId is { } keyId
+            ? await keys.GetActiveAsync(app.Id, keyId, ct)
+            : await keys.GetActiveAsync(app.Id, ct);
         var now = clock.GetUtcNow().UtcDateTime;
         var descriptor = new SecurityTokenDescriptor
         {
@@ -51,7 +56,7 @@ public sealed class AccessTokens(SigningKeys keys, Issuers issuers, RoleGrants r
             descriptor.Claims[LatchkeyClaims.PlanExpires] = PlanRules.UnixSeconds(planEnds);
         }
         // Note: custom roles as they are at sign-in and refresh; the app's backend reads them from here.
-        var granted = await roleGrants.ForUserAsync(app.Id, user.Id, ct);
+        var granted = facts.HoldsCustomRoles == false ? RoleGrants.Granted.None : await roleGrants.ForUserAsync(app.Id, user.Id, ct);
         if (granted.Any)
         {
             descriptor.Claims[LatchkeyClaims.Roles] = granted.Roles.ToArray();
@@ -59,6 +64,16 @@ public sealed class AccessTokens(SigningKeys keys, Issuers issuers, RoleGrants r
         }
         return Handler.CreateToken(descriptor);
     }
+}
+
+/// <summary>
+/// What a caller's own query already read for a token it is about to issue, so that issuing does
+/// not ask again: the app's active signing key (chosen by <see cref="SigningKeys.FindActiveAsync"/>'s
+/// rule, at the same instant) and whether the user holds any custom role. Null parts are read here.
+/// </summary>
+public readonly record struct IssueFacts(string? ActiveKeyId, bool? HoldsCustomRoles)
+{
+    public static IssueFacts Unknown => default;
 }
 
 public static class LatchkeyClaims

@@ -53,6 +53,21 @@ public sealed class SigningKeys(LatchkeyDbContext db, ServerKeys serverKeys, Sig
     }
 
     /// <summary>
+    /// The opened private key of <paramref name="keyId"/>, which the caller's own query chose as the
+    /// app's active key (with the rule of <see cref="FindActiveAsync"/>): from memory once opened.
+    /// </summary>
+    public async Task<SecurityKey> GetActiveAsync(string appId, string keyId, CancellationToken ct)
+    {
+        if (cache.TryGetPrivateKey(keyId, out var opened))
+        {
+            return opened;
+        }
+        var row = await db.SigningKeys.AsNoTracking().IgnoreQueryFilters().FirstOrDefaultAsync(k => k.Id == keyId && k.AppId == appId, ct)
+            ?? throw new InvalidOperationException($"App {appId} has no signing key {keyId}.");
+        return cache.PrivateKey(row.Id, () => OpenPrivateKey(row));
+    }
+
+    /// <summary>
     /// The row of the key that signs now: the newest whose time has come and that is not retired
     /// yet. A rotation sets the previous key's <see cref="SigningKey.RetiredAt"/> to the next key's
     /// <see cref="SigningKey.ActiveFrom"/>, so the switch happens at one instant on every node.
@@ -136,5 +151,6 @@ public sealed class SigningKeyCache
     private readonly ConcurrentDictionary<string, ECDsaSecurityKey> _public = new();
 
     public ECDsaSecurityKey PrivateKey(string id, Func<ECDsaSecurityKey> open) => _private.GetOrAdd(id, _ => open());
+    public bool TryGetPrivateKey(string id, out ECDsaSecurityKey key) => _private.TryGetValue(id, out key!);
     public ECDsaSecurityKey PublicKey(string id, Func<ECDsaSecurityKey> open) => _public.GetOrAdd(id, _ => open());
 }

@@ -29,8 +29,9 @@ public static class PersistenceExtensions
         {
             var main = PrepareSqlite(options.Database);
             var keyStore = PrepareSqlite(options.KeyStoreDatabase ?? $"Data Source={Path.Combine(options.KeysDir, "datakeys.db")}");
-            AddMain<SqliteLatchkeyDbContext>(services, o => o.UseSqlite(main).AddInterceptors(new SqliteBusyTimeout(), AuditCommitInterceptor.Instance));
-            services.AddDbContextPool<KeyStoreDbContext, SqliteKeyStoreDbContext>(o => o.UseSqlite(keyStore).AddInterceptors(new SqliteBusyTimeout()));
+            var writeGate = new SqliteWriteGate();
+            AddMain<SqliteLatchkeyDbContext>(services, o => o.UseSqlite(main).AddInterceptors(new SqliteBusyTimeout(), writeGate, AuditCommitInterceptor.Instance));
+            services.AddDbContextPool<KeyStoreDbContext, SqliteKeyStoreDbContext>(o => o.UseSqlite(keyStore).AddInterceptors(new SqliteBusyTimeout(), writeGate));
         }
         return services;
     }
