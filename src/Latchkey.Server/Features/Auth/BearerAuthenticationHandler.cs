@@ -72,17 +72,7 @@ public sealed class BearerAuthenticationHandler(
         // Note: authentication runs before the route's app scopes the request, so the token's app is named here.
         // The signing key must still be published (not revoked, not retired past its window),
         // asked in the same query as the session, so the remembered signature check decides nothing alone.
-        var live = await (
-                from s in db.Sessions.AsNoTracking().IgnoreQueryFilters()
-                join u in db.Users.AsNoTracking().IgnoreQueryFilters() on s.UserId equals u.Id
-                where s.Id == sessionId && s.UserId == userId && s.AppId == appId
-                select new
-                {
-                    s.RevokedAt,
-                    User = u,
-                    KeyPublished = db.SigningKeys.IgnoreQueryFilters().Where(k => k.Id == keyId && k.AppId == appId).Any(SigningKeys.Published(now)),
-                })
-            .FirstOrDefaultAsync(Context.RequestAborted);
+        var live = await Live.For(db)(db, sessionId, userId, appId, keyId, now - SigningKeys.LongestAccessTokenLifetime, Context.RequestAborted);
         if (live is { KeyPublished: false })
         {
             return Reject(AccessTokenValidator.UnknownKey);
@@ -110,6 +100,25 @@ public sealed class BearerAuthenticationHandler(
         ], SchemeName, CallerClaims.UserId, CallerClaims.Role);
         return (new ClaimsPrincipal(identity), null);
     }
+
+    private sealed record LiveSession(DateTime? RevokedAt, Users.User User, bool KeyPublished);
+
+    /// <summary>
+    /// The token's session with its user, and whether the token's key is still published (the rule
+    /// of <see cref="SigningKeys.Published"/>, with its oldest still valid retirement as a parameter):
+    /// one statement, compiled once, since every authenticated request runs it.
+    /// </summary>
+    private static readonly CompiledPerModel<Func<LatchkeyDbContext, Guid, Guid, string, string, DateTime, CancellationToken, Task<LiveSession?>>> Live = new(() =>
+        EF.CompileAsyncQuery((LatchkeyDbContext db, Guid sessionId, Guid userId, string appId, string keyId, DateTime oldestStillValid, CancellationToken ct) =>
+            (from s in db.Sessions.AsNoTracking().IgnoreQueryFilters()
+             join u in db.Users.AsNoTracking().IgnoreQueryFilters() on s.UserId equals u.Id
+             where s.Id == sessionId && s.UserId == userId && s.AppId == appId
+             select new LiveSession(
+                 s.RevokedAt,
+                 u,
+                 db.SigningKeys.IgnoreQueryFilters().Any(k => k.Id == keyId && k.AppId == appId
+                     && k.RevokedAt == null && (k.RetiredAt == null || k.RetiredAt > oldestStillValid))))
+            .FirstOrDefault()));
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {

@@ -116,6 +116,8 @@ public sealed class SigningKeys(LatchkeyDbContext db, ServerKeys serverKeys, Sig
     /// JWKS and token validation share this one rule. Note: a key is published from the moment it
     /// is created (<see cref="SigningKey.PublishedAt"/> is then), so the rule does not compare
     /// that time: a node whose clock lags the one that created the key must still know it.
+    /// The compiled queries of the bearer check and of refresh spell it out again (a compiled query
+    /// cannot take an expression built per call): change them with it.
     /// </summary>
     public static Expression<Func<SigningKey, bool>> Published(DateTime now)
     {
