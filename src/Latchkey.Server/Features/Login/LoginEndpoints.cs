@@ -66,6 +66,9 @@ public static class LoginEndpoints
         CredentialThrottle throttle,
         CancellationToken ct)
     {
+        // Note: admitted to the hashing queue before any database work, so that an overloaded node
+        // answers 429 at once instead of after the queries.
+        using var admission = hasher.Admit(HashLane.SignIn);
         var region = request.Device?.Language?.Region;
         // S5: the attempt is counted before any hashing (a locked handle is refused), alike for known and unknown accounts.
         var attempt = await throttle.EnsureAllowedAsync(app.Id, CredentialKinds.Password, ThrottledHandle(request.Handle, region), ct);

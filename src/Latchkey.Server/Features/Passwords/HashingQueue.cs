@@ -27,6 +27,8 @@ internal sealed class HashingQueue : IDisposable
     // Note: a plain monitor, because System.Threading.Lock has no Wait/Pulse.
     private readonly object _gate = new();
     private readonly Queue<Work>[] _lanes = [new(), new()];
+    /// <summary>Requests of each lane admitted (<see cref="TryAdmit"/>) and not finished yet.</summary>
+    private readonly int[] _admitted = new int[2];
     private readonly int _threads;
     private readonly int _maxQueued;
     private readonly double _maxWaitMilliseconds;
@@ -44,6 +46,39 @@ internal sealed class HashingQueue : IDisposable
         for (var i = 0; i < threads; i++)
         {
             new Thread(Serve) { IsBackground = true, Name = $"latchkey-hashing-{i}" }.Start();
+        }
+    }
+
+    /// <summary>
+    /// Admits a request that will hash in <paramref name="lane"/>, before it does any other work:
+    /// false when the requests of its lane already admitted would keep it waiting past the bound
+    /// (its lane gets every thread when the other lane has nobody admitted, half of them
+    /// otherwise), or when as many are admitted as the threads and the queue hold. A refused request
+    /// answers 429 at once, before its database work, instead of queueing behind the hashes ahead
+    /// of it. An admitted one calls <see cref="Leave"/> when it is done.
+    /// </summary>
+    public bool TryAdmit(HashLane lane)
+    {
+        lock (_gate)
+        {
+            var mine = _admitted[(int)lane];
+            var share = _admitted[1 - (int)lane] == 0 ? _threads : Math.Max(1.0, _threads / 2.0);
+            if (mine >= _threads
+                && (mine >= _threads + _maxQueued || (mine + 1.0) / share * _hashMilliseconds > _maxWaitMilliseconds))
+            {
+                return false;
+            }
+            _admitted[(int)lane] = mine + 1;
+            return true;
+        }
+    }
+
+    /// <summary>An admitted request of <paramref name="lane"/> is done (answered, hashed or not).</summary>
+    public void Leave(HashLane lane)
+    {
+        lock (_gate)
+        {
+            _admitted[(int)lane]--;
         }
     }
 

@@ -24,6 +24,14 @@ public sealed class PasswordHasher : IDisposable
         _decoyHash = new Lazy<string>(() => Hash("latchkey-decoy-password-" + Guid.NewGuid()));
     }
 
+    /// <summary>
+    /// Admits a request that is going to hash in <paramref name="lane"/>, first thing, or refuses it
+    /// with 429 at once when the hashes already admitted would keep it waiting too long (see
+    /// <see cref="HashingQueue.TryAdmit"/>). Dispose the admission when the request is done.
+    /// </summary>
+    public HashAdmission Admit(HashLane lane) =>
+        _queue.TryAdmit(lane) ? new HashAdmission(_queue, lane) : throw Busy();
+
     /// <summary>Hashes a new secret, in the sign-up lane.</summary>
     public Task<string> HashAsync(string password, CancellationToken ct) => HashAsync(password, HashLane.SignUp, ct);
 
@@ -70,9 +78,29 @@ public sealed class PasswordHasher : IDisposable
     private Task<T> RunAsync<T>(HashLane lane, Func<T> work, CancellationToken ct) =>
         _queue.TryRun(lane, work, ct, out var result)
             ? result
-            : throw Problems.RateLimited(1, "The server is busy checking passwords; try again in a moment.");
+            : throw Busy();
+
+    private static ProblemException Busy() => Problems.RateLimited(1, "The server is busy checking passwords; try again in a moment.");
 
     public void Dispose() => _queue.Dispose();
+}
+
+/// <summary>A request admitted to hash (<see cref="PasswordHasher.Admit"/>); disposing it says it is done.</summary>
+public sealed class HashAdmission : IDisposable
+{
+    private readonly HashingQueue _queue;
+    private readonly HashLane _lane;
+    private int _left;
+
+    internal HashAdmission(HashingQueue queue, HashLane lane) => (_queue, _lane) = (queue, lane);
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _left, 1) == 0)
+        {
+            _queue.Leave(_lane);
+        }
+    }
 }
 
 public enum PasswordCheck

@@ -67,6 +67,8 @@ public static class SignUpEndpoints
         fields.Check(() => JsonLimits.EnsureSmallObject(request.Parameters, "parameters"));
         fields.ThrowIfAny();
         var handle = parsed!.Value;
+        // Note: admitted to the hashing queue before any database work (429 at once when overloaded).
+        using var admission = request.Password is { Length: > 0 } ? hasher.Admit(HashLane.SignUp) : null;
         // Before anything is hashed or sent: the address's sign-ups, and the budgets of the code or link that will follow.
         var sends = settings.AccessMode == AccessModes.Registered || settings.SignupFlow != SignupFlows.None;
         await budget.EnsureSignUpAllowedAsync(app.Id, sends ? handle : null, ct);

@@ -1,5 +1,8 @@
 using System.Collections.Concurrent;
+using System.Data;
 using System.Data.Common;
+using System.Diagnostics;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 
@@ -16,8 +19,9 @@ namespace Latchkey.Server.Infrastructure.Persistence;
 /// <remarks>
 /// A turn starts where SQLite's write lock does: at BEGIN (Microsoft.Data.Sqlite begins
 /// transactions IMMEDIATE) or at a write outside a transaction; it ends at commit, rollback or
-/// failure, when the write command is done, or at the latest when the connection closes (a
-/// transaction disposed without either ends its turn at the connection's next command). It holds no
+/// failure, when the write command is done, when the connection closes, or where EF does not say
+/// so (a transaction disposed unfinished, a cancelled BEGIN) when a waiting writer finds the turn
+/// over (<see cref="EndStaleTurn"/>, checked every <see cref="StaleCheck"/>). It holds no
 /// security state: other processes on the same file still wait in SQLite's busy handler, and a
 /// turn that waited <see cref="MaxWait"/> goes on to SQLite as before.
 /// </remarks>
@@ -25,25 +29,51 @@ internal sealed class SqliteWriteGate : IDbTransactionInterceptor, IDbCommandInt
 {
     /// <summary>As long as the busy timeout: past it, SQLite would have refused the write too.</summary>
     private static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(30);
+    /// <summary>How often a waiting writer checks whether the turn's holder still has a transaction open.</summary>
+    private static readonly TimeSpan StaleCheck = TimeSpan.FromMilliseconds(10);
+    /// <summary>A transaction's BEGIN follows its turn at once; one that has not run by then never will.</summary>
+    private static readonly TimeSpan BeginWithin = TimeSpan.FromMilliseconds(100);
 
     private readonly ConcurrentDictionary<string, Gate> _gates = new(StringComparer.Ordinal);
 
     private sealed class Gate
     {
         public readonly SemaphoreSlim Turn = new(1, 1);
-        public DbConnection? Holder;
+        public Hold? Holder;
+    }
+
+    /// <summary>Who has the turn; for a transaction, whether its BEGIN ran (from then on SQLite tells whether it is still open).</summary>
+    private sealed class Hold(DbConnection connection, bool transaction)
+    {
+        public DbConnection Connection { get; } = connection;
+        public bool Transaction { get; } = transaction;
+        public volatile bool Begun;
+        public long Since { get; } = Stopwatch.GetTimestamp();
     }
 
     // Transactions: BEGIN IMMEDIATE takes the write lock until commit or rollback.
 
     public ValueTask<InterceptionResult<DbTransaction>> TransactionStartingAsync(DbConnection connection, TransactionStartingEventData eventData,
         InterceptionResult<DbTransaction> result, CancellationToken cancellationToken = default) =>
-        AwaitThen(EnterAsync(connection, cancellationToken), result);
+        AwaitThen(EnterAsync(connection, transaction: true, cancellationToken), result);
 
     public InterceptionResult<DbTransaction> TransactionStarting(DbConnection connection, TransactionStartingEventData eventData, InterceptionResult<DbTransaction> result)
     {
-        Enter(connection);
+        Enter(connection, transaction: true);
         return result;
+    }
+
+    public DbTransaction TransactionStarted(DbConnection connection, TransactionEndEventData eventData, DbTransaction result)
+    {
+        MarkBegun(connection);
+        return result;
+    }
+
+    public ValueTask<DbTransaction> TransactionStartedAsync(DbConnection connection, TransactionEndEventData eventData, DbTransaction result,
+        CancellationToken cancellationToken = default)
+    {
+        MarkBegun(connection);
+        return ValueTask.FromResult(result);
     }
 
     public void TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData) => Leave(eventData.Context);
@@ -161,7 +191,7 @@ internal sealed class SqliteWriteGate : IDbTransactionInterceptor, IDbCommandInt
         }
         // A turn this connection still holds outside a transaction is one whose transaction ended unseen.
         Leave(connection);
-        return IsWrite(command.CommandText) ? EnterAsync(connection, ct) : Task.CompletedTask;
+        return IsWrite(command.CommandText) ? EnterAsync(connection, transaction: false, ct) : Task.CompletedTask;
     }
 
     private void BeforeCommand(DbCommand command)
@@ -171,7 +201,7 @@ internal sealed class SqliteWriteGate : IDbTransactionInterceptor, IDbCommandInt
             Leave(connection);
             if (IsWrite(command.CommandText))
             {
-                Enter(connection);
+                Enter(connection, transaction: false);
             }
         }
     }
@@ -184,28 +214,91 @@ internal sealed class SqliteWriteGate : IDbTransactionInterceptor, IDbCommandInt
         }
     }
 
-    private async Task EnterAsync(DbConnection connection, CancellationToken ct)
+    private async Task EnterAsync(DbConnection connection, bool transaction, CancellationToken ct)
     {
         var gate = GateOf(connection);
-        if (Volatile.Read(ref gate.Holder) != connection && await gate.Turn.WaitAsync(MaxWait, ct))
+        if (Volatile.Read(ref gate.Holder)?.Connection == connection)
         {
-            Volatile.Write(ref gate.Holder, connection);
+            return;
+        }
+        var started = Stopwatch.GetTimestamp();
+        while (!await gate.Turn.WaitAsync(StaleCheck, ct))
+        {
+            if (!EndStaleTurn(gate) && Stopwatch.GetElapsedTime(started) > MaxWait)
+            {
+                return;
+            }
+        }
+        Volatile.Write(ref gate.Holder, new Hold(connection, transaction));
+    }
+
+    private void Enter(DbConnection connection, bool transaction)
+    {
+        var gate = GateOf(connection);
+        if (Volatile.Read(ref gate.Holder)?.Connection == connection)
+        {
+            return;
+        }
+        var started = Stopwatch.GetTimestamp();
+        while (!gate.Turn.Wait(StaleCheck))
+        {
+            if (!EndStaleTurn(gate) && Stopwatch.GetElapsedTime(started) > MaxWait)
+            {
+                return;
+            }
+        }
+        Volatile.Write(ref gate.Holder, new Hold(connection, transaction));
+    }
+
+    private void MarkBegun(DbConnection connection)
+    {
+        if (_gates.TryGetValue(connection.ConnectionString, out var gate) && Volatile.Read(ref gate.Holder) is { } hold && hold.Connection == connection)
+        {
+            hold.Begun = true;
         }
     }
 
-    private void Enter(DbConnection connection)
+    /// <summary>
+    /// Ends a turn that is over although its end was not seen: EF does not tell interceptors when it
+    /// disposes a transaction that was neither committed nor rolled back, when a request is cancelled
+    /// between taking the turn and BEGIN, or when a pooled context's connection is closed on return.
+    /// Over means: the holder's connection is closed, or a transaction that began (or should have by
+    /// now) finds SQLite back in autocommit mode.
+    /// </summary>
+    private static bool EndStaleTurn(Gate gate)
     {
-        var gate = GateOf(connection);
-        if (Volatile.Read(ref gate.Holder) != connection && gate.Turn.Wait(MaxWait))
+        if (Volatile.Read(ref gate.Holder) is not { } hold)
         {
-            Volatile.Write(ref gate.Holder, connection);
+            return false;
+        }
+        var over = hold.Connection.State != ConnectionState.Open
+            || (hold.Transaction && (hold.Begun || Stopwatch.GetElapsedTime(hold.Since) > BeginWithin) && !InTransaction(hold.Connection));
+        if (!over || Interlocked.CompareExchange(ref gate.Holder, null, hold) != hold)
+        {
+            return false;
+        }
+        gate.Turn.Release();
+        return true;
+    }
+
+    private static bool InTransaction(DbConnection connection)
+    {
+        try
+        {
+            return connection is SqliteConnection { State: ConnectionState.Open, Handle: { IsInvalid: false } handle }
+                && SQLitePCL.raw.sqlite3_get_autocommit(handle) == 0;
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;
         }
     }
 
     private void Leave(DbConnection? connection)
     {
         if (connection is not null && _gates.TryGetValue(connection.ConnectionString, out var gate)
-            && Interlocked.CompareExchange(ref gate.Holder, null, connection) == connection)
+            && Volatile.Read(ref gate.Holder) is { } hold && hold.Connection == connection
+            && Interlocked.CompareExchange(ref gate.Holder, null, hold) == hold)
         {
             gate.Turn.Release();
         }
