@@ -21,7 +21,7 @@ namespace Latchkey.Server.Infrastructure.Persistence;
 /// transactions IMMEDIATE) or at a write outside a transaction; it ends at commit, rollback or
 /// failure, when the write command is done, when the connection closes, or where EF does not say
 /// so (a transaction disposed unfinished, a cancelled BEGIN) when a waiting writer finds the turn
-/// over (<see cref="EndStaleTurn"/>, checked every <see cref="StaleCheck"/>). It holds no
+/// over (<see cref="EndStaleTurn"/>, checked every <see cref="StaleCheck"/> while it waits). It holds no
 /// security state: other processes on the same file still wait in SQLite's busy handler, and a
 /// turn that waited <see cref="MaxWait"/> goes on to SQLite as before.
 /// </remarks>
@@ -30,7 +30,7 @@ internal sealed class SqliteWriteGate : IDbTransactionInterceptor, IDbCommandInt
     /// <summary>As long as the busy timeout: past it, SQLite would have refused the write too.</summary>
     private static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(30);
     /// <summary>How often a waiting writer checks whether the turn's holder still has a transaction open.</summary>
-    private static readonly TimeSpan StaleCheck = TimeSpan.FromMilliseconds(10);
+    private static readonly TimeSpan StaleCheck = TimeSpan.FromMilliseconds(25);
     /// <summary>A transaction's BEGIN follows its turn at once; one that has not run by then never will.</summary>
     private static readonly TimeSpan BeginWithin = TimeSpan.FromMilliseconds(100);
 
@@ -221,15 +221,20 @@ internal sealed class SqliteWriteGate : IDbTransactionInterceptor, IDbCommandInt
         {
             return;
         }
-        var started = Stopwatch.GetTimestamp();
-        while (!await gate.Turn.WaitAsync(StaleCheck, ct))
+        // Note: one wait that keeps its place in the queue (first come first served); a waiter
+        // that timed out and waited again would go to the back.
+        var turn = gate.Turn.WaitAsync(MaxWait, ct);
+        while (!turn.IsCompleted)
         {
-            if (!EndStaleTurn(gate) && Stopwatch.GetElapsedTime(started) > MaxWait)
+            if (await Task.WhenAny(turn, Task.Delay(StaleCheck, ct)) != turn)
             {
-                return;
+                EndStaleTurn(gate);
             }
         }
-        Volatile.Write(ref gate.Holder, new Hold(connection, transaction));
+        if (await turn)
+        {
+            Volatile.Write(ref gate.Holder, new Hold(connection, transaction));
+        }
     }
 
     private void Enter(DbConnection connection, bool transaction)
