@@ -237,23 +237,9 @@ internal sealed class SqliteWriteGate : IDbTransactionInterceptor, IDbCommandInt
         }
     }
 
-    private void Enter(DbConnection connection, bool transaction)
-    {
-        var gate = GateOf(connection);
-        if (Volatile.Read(ref gate.Holder)?.Connection == connection)
-        {
-            return;
-        }
-        var started = Stopwatch.GetTimestamp();
-        while (!gate.Turn.Wait(StaleCheck))
-        {
-            if (!EndStaleTurn(gate) && Stopwatch.GetElapsedTime(started) > MaxWait)
-            {
-                return;
-            }
-        }
-        Volatile.Write(ref gate.Holder, new Hold(connection, transaction));
-    }
+    /// <summary>The same wait for EF's synchronous calls (migrations at start), which block their thread anyway.</summary>
+    private void Enter(DbConnection connection, bool transaction) =>
+        EnterAsync(connection, transaction, CancellationToken.None).GetAwaiter().GetResult();
 
     private void MarkBegun(DbConnection connection)
     {

@@ -44,14 +44,18 @@ public sealed class HashingAdmissionTests
     [Fact]
     public async Task Once_a_hash_took_its_time_a_request_that_would_wait_past_the_bound_is_refused()
     {
-        using var queue = new HashingQueue(threads: 1, maxQueued: 100, maxWait: TimeSpan.FromMilliseconds(5));
-        // One hash that takes 20 ms teaches the queue what a hash costs.
-        Assert.True(queue.TryRun(HashLane.SignIn, () => { Thread.Sleep(20); return 0; }, TestContext.Current.CancellationToken, out var hashed));
-        await hashed;
-        await Task.Delay(50, TestContext.Current.CancellationToken);
+        using var queue = new HashingQueue(threads: 1, maxQueued: 100, maxWait: TimeSpan.FromMilliseconds(50));
+        // One hash that takes 40 ms teaches the queue what a hash costs; the only thread takes the
+        // next one after it noted that time, so once the next is done the queue knows.
+        var ct = TestContext.Current.CancellationToken;
+        Assert.True(queue.TryRun(HashLane.SignIn, () => { Thread.Sleep(40); return 0; }, ct, out var slow));
+        await slow;
+        Assert.True(queue.TryRun(HashLane.SignIn, () => 0, ct, out var next));
+        await next;
 
         Assert.True(queue.TryAdmit(HashLane.SignIn));
-        // A second one would wait about 20 ms for the only thread: past the 5 ms bound.
+        // The queue now puts a hash at 32–40 ms, so a second admitted request would wait 64–80 ms
+        // for the only thread: past the 50 ms bound.
         Assert.False(queue.TryAdmit(HashLane.SignIn));
     }
 }
