@@ -77,8 +77,18 @@ public static class NodePhases
             Log.Info($"{db.Name}: {load.Name} with {load.Describe(options.ThreadsFor(load.Connections))} for {options.WarmupSeconds:0.#} s + {options.Seconds:0.#} s");
             return Wrk.PhaseAsync(load, options, workDir, () => server.CpuTime, ct);
         }
-        var signUp = Logged(db, await Phase(new WrkLoad("sign-up", "signup.lua", root, LatchkeyApi.SignUpPath, options.HashConnections) { Tokens = TokenUse.Produce, Pool = pool }));
-        var login = Logged(db, await Phase(new WrkLoad("password login", "login.lua", root, LatchkeyApi.LoginPath, options.HashConnections) { DataFile = usersFile }));
+        async Task<PhaseResult> HashingPhase(WrkLoad load)
+        {
+            if (options.HashWarmupSeconds > 0)
+            {
+                // Unmeasured: this path alone until its JIT tiers settle (see HashWarmupSeconds).
+                Log.Info($"{db.Name}: {load.Name} warm-up, alone, for {options.HashWarmupSeconds:0.#} s");
+                await Wrk.RunAsync(load, options.ThreadsFor(load.Connections), TimeSpan.FromSeconds(options.HashWarmupSeconds), workDir, null, ct);
+            }
+            return await Phase(load);
+        }
+        var signUp = Logged(db, await HashingPhase(new WrkLoad("sign-up", "signup.lua", root, LatchkeyApi.SignUpPath, options.HashConnections) { Tokens = TokenUse.Produce, Pool = pool }));
+        var login = Logged(db, await HashingPhase(new WrkLoad("password login", "login.lua", root, LatchkeyApi.LoginPath, options.HashConnections) { DataFile = usersFile }));
         await Seeding.EnsureChainsAsync(api, pool, 3 * options.RefreshConnections, ct);
         var refresh = Logged(db, await Phase(new WrkLoad("refresh", "refresh.lua", root, LatchkeyApi.RefreshPath, options.RefreshConnections) { Tokens = TokenUse.Rotate, Pool = pool }));
         var jwks = Logged(db, await Phase(new WrkLoad("JWKS GET", "get.lua", root, LatchkeyApi.JwksPath, options.GetConnections)));

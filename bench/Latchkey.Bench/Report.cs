@@ -21,7 +21,7 @@ public sealed class Report(BenchOptions options)
         var md = new StringBuilder();
         md.AppendLine("## Latchkey benchmark").AppendLine();
         md.AppendLine(I($"{Environment.ProcessorCount} cores, .NET {Environment.Version}, {(options.Quick ? "quick run" : "full run")}: ") +
-            I($"each phase {options.Seconds:0.#} s measured after {options.WarmupSeconds:0.#} s warm-up, mixed load {options.MixedSeconds:0} s; each node first served {options.NodeWarmupSeconds:0} s of unmeasured mixed load (JIT warm-up). ") +
+            I($"each phase {options.Seconds:0.#} s measured after {options.WarmupSeconds:0.#} s warm-up, mixed load {options.MixedSeconds:0} s; each node first served {options.NodeWarmupSeconds:0} s of unmeasured mixed load (JIT warm-up), and sign-up and login each {options.HashWarmupSeconds:0} s alone, unmeasured, before theirs were measured. ") +
             "The node and the ceiling app are separate processes on 127.0.0.1 (HTTP/1.1, keep-alive); wrk drives every closed-loop phase " +
             I($"({options.WrkThreads} threads; {options.GetConnections} connections for GETs, {options.RefreshConnections} for refresh, {options.HashConnections} for sign-up, login and the hash ceiling).")).AppendLine();
         md.AppendLine($"- At start: {LoadAtStart}").AppendLine($"- At end: {LoadAtEnd}").AppendLine();
