@@ -13,6 +13,7 @@ using Latchkey.Server.Features.IpRanges;
 using Latchkey.Server.Features.Jobs;
 using Latchkey.Server.Features.Login;
 using Latchkey.Server.Features.Mfa;
+using Latchkey.Server.Features.OidcClients;
 using Latchkey.Server.Features.Passkeys;
 using Latchkey.Server.Features.Passwords;
 using Latchkey.Server.Features.Pin;
@@ -113,6 +114,7 @@ public static class FeatureExtensions
         admin.MapAdminAuditEndpoints();
         admin.MapAdminRoleEndpoints();
         admin.MapAdminPlanEndpoints();
+        admin.MapAdminOidcClientEndpoints();
 
         app.MapSetupEndpoints();
         app.MapHomePage();

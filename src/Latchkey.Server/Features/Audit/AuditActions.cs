@@ -20,6 +20,10 @@ public static class AuditActions
 
     public const string ServerKeyCreate = "serverkey.create";
     public const string ServerKeyRevoke = "serverkey.revoke";
+    public const string ClientCreate = "client.create";
+    public const string ClientUpdate = "client.update";
+    public const string ClientDelete = "client.delete";
+    public const string ClientSecretRotate = "client.secret.rotate";
     public const string TemplateSave = "template.save";
     public const string TemplateDelete = "template.delete";
 

@@ -6,6 +6,7 @@ using Latchkey.Server.Features.Invitations;
 using Latchkey.Server.Features.Jobs;
 using Latchkey.Server.Features.CustomRoles;
 using Latchkey.Server.Features.Mfa;
+using Latchkey.Server.Features.OidcClients;
 using Latchkey.Server.Features.Passkeys;
 using Latchkey.Server.Features.RateLimits;
 using Latchkey.Server.Features.AppServerKeys;
@@ -55,6 +56,7 @@ public abstract class LatchkeyDbContext(DbContextOptions options) : DbContext(op
     public DbSet<MfaFactor> MfaFactors => Set<MfaFactor>();
     public DbSet<RecoveryCode> RecoveryCodes => Set<RecoveryCode>();
     public DbSet<PasskeyCredential> PasskeyCredentials => Set<PasskeyCredential>();
+    public DbSet<OidcClient> OidcClients => Set<OidcClient>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -75,6 +77,7 @@ public abstract class LatchkeyDbContext(DbContextOptions options) : DbContext(op
         FilterByTenant<PasskeyCredential>(modelBuilder);
         FilterByTenant<AppRole>(modelBuilder);
         FilterByTenant<UserRole>(modelBuilder);
+        FilterByTenant<OidcClient>(modelBuilder);
     }
 
     private void FilterByTenant<T>(ModelBuilder modelBuilder) where T : class, ITenantOwned =>

@@ -574,6 +574,54 @@ namespace Latchkey.Server.Infrastructure.Persistence.Migrations.Postgres
                     b.ToTable("mfa_recovery_codes", (string)null);
                 });
 
+            modelBuilder.Entity("Latchkey.Server.Features.OidcClients.OidcClient", b =>
+                {
+                    b.Property<string>("AppId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("ClientId")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid?>("CreatedBy")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.PrimitiveCollection<List<string>>("PostLogoutRedirectUris")
+                        .IsRequired()
+                        .HasColumnType("text[]");
+
+                    b.PrimitiveCollection<List<string>>("RedirectUris")
+                        .IsRequired()
+                        .HasColumnType("text[]");
+
+                    b.PrimitiveCollection<List<string>>("Scopes")
+                        .HasColumnType("text[]");
+
+                    b.Property<byte[]>("SecretHash")
+                        .HasColumnType("bytea");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("AppId", "ClientId");
+
+                    b.ToTable("oidc_clients", (string)null);
+                });
+
             modelBuilder.Entity("Latchkey.Server.Features.Passkeys.PasskeyCredential", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1040,6 +1088,15 @@ namespace Latchkey.Server.Infrastructure.Persistence.Migrations.Postgres
                     b.HasOne("Latchkey.Server.Features.Users.User", null)
                         .WithMany()
                         .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Latchkey.Server.Features.OidcClients.OidcClient", b =>
+                {
+                    b.HasOne("Latchkey.Server.Features.Apps.App", null)
+                        .WithMany()
+                        .HasForeignKey("AppId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -566,6 +566,54 @@ namespace Latchkey.Server.Infrastructure.Persistence.Migrations.Sqlite
                     b.ToTable("mfa_recovery_codes", (string)null);
                 });
 
+            modelBuilder.Entity("Latchkey.Server.Features.OidcClients.OidcClient", b =>
+                {
+                    b.Property<string>("AppId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ClientId")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("CreatedBy")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.PrimitiveCollection<string>("PostLogoutRedirectUris")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.PrimitiveCollection<string>("RedirectUris")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.PrimitiveCollection<string>("Scopes")
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("SecretHash")
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("AppId", "ClientId");
+
+                    b.ToTable("oidc_clients", (string)null);
+                });
+
             modelBuilder.Entity("Latchkey.Server.Features.Passkeys.PasskeyCredential", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1032,6 +1080,15 @@ namespace Latchkey.Server.Infrastructure.Persistence.Migrations.Sqlite
                     b.HasOne("Latchkey.Server.Features.Users.User", null)
                         .WithMany()
                         .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Latchkey.Server.Features.OidcClients.OidcClient", b =>
+                {
+                    b.HasOne("Latchkey.Server.Features.Apps.App", null)
+                        .WithMany()
+                        .HasForeignKey("AppId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
