@@ -5,6 +5,7 @@ using Latchkey.Server.Features.Auth;
 using Latchkey.Server.Features.CustomRoles;
 using Latchkey.Server.Features.Delivery;
 using Latchkey.Server.Features.Invitations;
+using Latchkey.Server.Features.OidcClients;
 using Latchkey.Server.Features.Passwords;
 using Latchkey.Server.Features.Sessions;
 using Latchkey.Server.Features.Tokens;
@@ -108,6 +109,19 @@ public sealed class AdminApi(IServiceProvider services)
 
     public Task AssignRolesAsync(AdminCaller admin, string appId, Guid userId, UserRoleEndpoints.UserRolesRequest request, CancellationToken ct) =>
         UserRoleEndpoints.ReplaceAsync(admin, appId, userId, request, Db, S<RoleAssignments>(), ct);
+
+    // OpenID Connect clients
+    public async Task<List<OidcClientEndpoints.ClientView>> ClientsAsync(AdminCaller admin, string appId, CancellationToken ct) =>
+        (await OidcClientEndpoints.ListAsync(admin, appId, Db, ct)).Value!;
+
+    public async Task<OidcClientEndpoints.CreatedClient> CreateClientAsync(AdminCaller admin, string appId, OidcClientEndpoints.CreateRequest request, CancellationToken ct) =>
+        (await OidcClientEndpoints.CreateAsync(admin, appId, request, Db, S<AuditLog>(), S<TimeProvider>(), ct)).Value!;
+
+    public Task DeleteClientAsync(AdminCaller admin, string appId, string clientId, CancellationToken ct) =>
+        OidcClientEndpoints.DeleteAsync(admin, appId, clientId, Db, S<AuditLog>(), ct);
+
+    public async Task<OidcClientEndpoints.NewSecret> RotateClientSecretAsync(AdminCaller admin, string appId, string clientId, CancellationToken ct) =>
+        (await OidcClientEndpoints.RotateSecretAsync(admin, appId, clientId, Db, S<AuditLog>(), S<TimeProvider>(), ct)).Value!;
 
     // Outbox and audit trail
     public async Task<List<OutboxEndpoints.OutboxMessage>> OutboxAsync(AdminCaller admin, string appId, string? to, int limit, CancellationToken ct) =>

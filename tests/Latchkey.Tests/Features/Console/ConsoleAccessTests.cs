@@ -18,7 +18,7 @@ public abstract class ConsoleAccessTests(ServerFixture fixture) : ConsoleTest(fi
         var home = await browser.GetAsync("/console", Ct);
         Assert.Equal(HttpStatusCode.Redirect, home.Status);
         Assert.Equal($"/console/apps/{mine}/dashboard", home.Location);
-        foreach (var page in new[] { "/dashboard", "", "/users", "/roles", "/outbox", "/audit" })
+        foreach (var page in new[] { "/dashboard", "", "/users", "/roles", "/clients", "/outbox", "/audit" })
         {
             Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync($"/console/apps/{mine}{page}", Ct)).Status);
             var refused = await browser.GetAsync($"/console/apps/{other}{page}", Ct);

@@ -13,7 +13,7 @@ public abstract class ConsoleUsersTests(ServerFixture fixture) : ConsoleTest(fix
         using var browser = await SuperAdminAsync();
 
         foreach (var path in new[] { "/console", $"/console/apps/{app}", $"/console/apps/{app}/dashboard", $"/console/apps/{app}/users", $"/console/apps/{app}/users/{userId}",
-                     $"/console/apps/{app}/users?anonymous=true", $"/console/apps/{app}/roles", $"/console/apps/{app}/outbox", $"/console/apps/{app}/audit",
+                     $"/console/apps/{app}/users?anonymous=true", $"/console/apps/{app}/roles", $"/console/apps/{app}/clients", $"/console/apps/{app}/outbox", $"/console/apps/{app}/audit",
                      $"/console?delete={app}", $"/console/apps/{app}/users/{userId}?delete=true" })
         {
             var page = await browser.GetAsync(path, Ct);
