@@ -111,10 +111,6 @@ public static class OidcClientEndpoints
             CreatedAt = now,
             UpdatedAt = now,
         };
-        if (await FindAsync(db, appId, clientId, ct) is not null)
-        {
-            throw ClientExists(clientId);
-        }
         db.OidcClients.Add(client);
         audit.Record(admin, appId, AuditActions.ClientCreate, null, $"client={clientId} type={type}");
         try
@@ -123,7 +119,7 @@ public static class OidcClientEndpoints
         }
         catch (DbUpdateException)
         {
-            // Another admin registered the same id in the same instant: the primary key decided.
+            // The id is taken (the primary key decides, also when two admins register it at once).
             throw ClientExists(clientId);
         }
         var view = ClientView.From(client);
