@@ -1,5 +1,6 @@
 using Latchkey.Server.Features;
 using Latchkey.Server.Features.AdminConsole;
+using Latchkey.Server.Features.Oidc;
 using Latchkey.Server.Features.Operations;
 using Latchkey.Server.Features.Setup;
 using Latchkey.Server.Infrastructure;
@@ -19,6 +20,7 @@ app.UseClientAddress();
 app.UseRequestLog();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseOidcProvider();
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapOperations();

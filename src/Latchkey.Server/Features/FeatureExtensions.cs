@@ -13,6 +13,7 @@ using Latchkey.Server.Features.IpRanges;
 using Latchkey.Server.Features.Jobs;
 using Latchkey.Server.Features.Login;
 using Latchkey.Server.Features.Mfa;
+using Latchkey.Server.Features.Oidc;
 using Latchkey.Server.Features.OidcClients;
 using Latchkey.Server.Features.Passkeys;
 using Latchkey.Server.Features.Passwords;
@@ -74,6 +75,8 @@ public static class FeatureExtensions
         services.AddPin();
         services.AddSigningKeyRotation();
         services.AddIntrospection();
+        services.AddOidcProvider();
+        services.AddScoped<AuthorizeEndpoint>();
         services.AddRateLimits();
         services.AddClientAddress();
         services.AddHttpContextAccessor();
@@ -96,6 +99,7 @@ public static class FeatureExtensions
         appScoped.MapMfaLoginEndpoints();
         appScoped.MapPasskeyLoginEndpoints();
         appScoped.MapIntrospectionEndpoints();
+        appScoped.MapOidcProviderEndpoints();
 
         var signedIn = app.MapGroup("/v1/apps/{appId}").WithTags("Signed-in user").RequireAuthorization();
         signedIn.ProducesProblem(StatusCodes.Status401Unauthorized);
@@ -104,6 +108,7 @@ public static class FeatureExtensions
         signedIn.MapMfaEndpoints();
         signedIn.MapPasskeyEndpoints();
         signedIn.MapPinEndpoints();
+        signedIn.MapOidcUserInfoEndpoint();
 
         var admin = app.MapGroup("/v1/admin").WithTags("Admin").RequireAuthorization();
         admin.ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);

@@ -69,8 +69,7 @@ public sealed class ConsoleSignIn(
         var (appId, mfaToken) = Open(ticket);
         var app = await AppAsync(appId, ct);
         var request = new MfaLoginEndpoints.CompleteRequest { MfaToken = mfaToken, Method = method, Code = code, Device = ConsoleDevice };
-        var answer = await MfaLoginEndpoints.CompleteAsync(app, request, S<MfaSignIns>(), S<MfaGate>(), S<MfaAudit>(), S<CredentialThrottle>(),
-            S<ChallengeService>(), S<SessionService>(), S<UserKeyring>(), db, ct);
+        var answer = await MfaLoginEndpoints.CompleteAsync(app, request, S<MfaCompletion>(), S<SessionService>(), ct);
         var tokens = answer.Value!;
         var user = await db.Users.AsNoTracking().FirstAsync(u => u.Id == tokens.User.Id, ct);
         try

@@ -18,6 +18,7 @@ public static class MfaExtensions
         services.TryAddEnumerable(ServiceDescriptor.Scoped<ISecondFactor, RecoveryCodes>(sp => sp.GetRequiredService<RecoveryCodes>()));
         services.TryAddScoped<MfaGate>();
         services.TryAddScoped<MfaSignIns>();
+        services.TryAddScoped<MfaCompletion>();
         services.TryAddScoped<MfaAudit>();
         services.TryAddScoped<StepUp>();
         services.TryAddScoped<MfaEnrolment>();

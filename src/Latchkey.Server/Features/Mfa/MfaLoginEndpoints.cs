@@ -47,57 +47,10 @@ public static class MfaLoginEndpoints
     public sealed record CodeSent(int ExpiresIn);
 
     internal static async Task<Ok<TokenResponse>> CompleteAsync(
-        CurrentApp app,
-        CompleteRequest request,
-        MfaSignIns signIns,
-        MfaGate gate,
-        MfaAudit audit,
-        CredentialThrottle throttle,
-        ChallengeService challenges,
-        SessionService sessions,
-        UserKeyring keyring,
-        LatchkeyDbContext db,
-        CancellationToken ct)
+        CurrentApp app, CompleteRequest request, MfaCompletion completion, SessionService sessions, CancellationToken ct)
     {
-        var pending = await signIns.FindOpenAsync(app.App, request.MfaToken, ct);
-        var payload = challenges.Payload(pending);
-        var methods = payload.MfaMethods ?? [];
-        var factor = methods.Contains(request.Method) ? gate.Find(request.Method) : null;
-        if (factor is null)
-        {
-            throw Problems.InvalidField("method", $"This sign-in can be finished with: {string.Join(", ", methods)}.");
-        }
-        var user = await db.Users.FirstOrDefaultAsync(u => u.Id == pending.UserId, ct)
-            ?? throw Problems.CodeInvalid("The user of this sign-in no longer exists.");
-        // Note: two limits: this sign-in's tries (then the mfaToken is dead), and the account's
-        // failures across every mfaToken and node (S5: someone who knows the password could
-        // otherwise sign in again and again to guess on).
-        await signIns.CountAttemptAsync(pending, ct);
-        var attempt = await throttle.EnsureAllowedAsync(app.Id, CredentialKinds.SecondFactor, user.Id.ToString(), ct);
-        try
-        {
-            await factor.VerifyAsync(app.App, user, pending, request.Code, request.Assertion, ct);
-        }
-        catch (ProblemException refused) when (refused.Status is StatusCodes.Status400BadRequest or StatusCodes.Status429TooManyRequests)
-        {
-            // Whatever the factor said (a wrong or replayed code, an expired SMS code, a passkey
-            // check), it is a refused second factor: recorded, and one try fewer for this sign-in.
-            await throttle.RecordFailureAsync(attempt, CancellationToken.None);
-            await audit.RecordFailureAsync(app.App, user, request.Method, refused);
-            var left = await signIns.AttemptsLeftAsync(pending, ct);
-            if (left <= 0)
-            {
-                throw signIns.TooMany(pending);
-            }
-            throw refused.Code == "code_invalid" ? Problems.CodeInvalid(refused.Message, left) : refused;
-        }
-        await throttle.RecordSuccessAsync(attempt, ct);
-        if (!await signIns.CompleteAsync(pending, ct))
-        {
-            throw Problems.CodeInvalid("This sign-in was already finished; sign in again.");
-        }
-        var key = await keyring.GetAsync(user.Id, ct);
-        return TypedResults.Ok(await sessions.StartAsync(app.App, user, key, UserProfiles.View(user, key), request.Device ?? payload.Device, ct));
+        var done = await completion.VerifyAsync(app.App, request.MfaToken, request.Method, request.Code, request.Assertion, ct);
+        return TypedResults.Ok(await sessions.StartAsync(app.App, done.User, done.Key, UserProfiles.View(done.User, done.Key), request.Device ?? done.Device, ct));
     }
 
     internal static async Task<Accepted<CodeSent>> SendSmsAsync(

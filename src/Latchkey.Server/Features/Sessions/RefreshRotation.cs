@@ -33,7 +33,15 @@ public sealed class RefreshRotation(
         RefreshAsync(app, refreshToken, PinUnlock.None, ct);
 
     /// <summary>Rotates the token; where the session needs its PIN (S1), only after <paramref name="unlock"/> gave the right one.</summary>
-    public async Task<TokenResponse> RefreshAsync(App app, string refreshToken, PinUnlock unlock, CancellationToken ct)
+    public Task<TokenResponse> RefreshAsync(App app, string refreshToken, PinUnlock unlock, CancellationToken ct) =>
+        RefreshAsync(app, refreshToken, unlock, clientId: null, ct);
+
+    /// <summary>
+    /// As above, for the refresh tokens of <paramref name="clientId"/>'s sessions (X1): a refresh
+    /// token is bound to the client it was issued to (RFC 6749 §10.4), and the JSON API's
+    /// (<paramref name="clientId"/> null) to none.
+    /// </summary>
+    public async Task<TokenResponse> RefreshAsync(App app, string refreshToken, PinUnlock unlock, string? clientId, CancellationToken ct)
     {
         // Note: one connection for the whole refresh instead of one per query (each re-open costs a reset).
         await db.Database.OpenConnectionAsync(ct);
@@ -53,6 +61,12 @@ public sealed class RefreshRotation(
         {
             await throttle.CountUnknownAsync(app.Id, CredentialKinds.RefreshToken, ct);
             throw Problems.RefreshTokenInvalid("The refresh token is not known.");
+        }
+        if (!string.Equals(found.Session.ClientId, clientId, StringComparison.Ordinal))
+        {
+            throw Problems.RefreshTokenInvalid(clientId is null
+                ? "This refresh token was issued to an OpenID Connect client; refresh it at the provider's token endpoint."
+                : "This refresh token was not issued to this client.");
         }
 
         if (found.Session.RevokedAt is not null)

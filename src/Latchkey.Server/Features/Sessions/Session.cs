@@ -25,6 +25,8 @@ public sealed class Session : ITenantOwned
     /// <summary>S1: set when the app said it was unloaded or was idle too long; cleared by the right PIN.</summary>
     public DateTime? PinRequiredSince { get; set; }
     public int PinFailures { get; set; }
+    /// <summary>X1: the OpenID Connect client the session was started for; null for the JSON API. Its refresh tokens are that client's.</summary>
+    public string? ClientId { get; set; }
 }
 
 public static class RevokeReasons
@@ -35,6 +37,8 @@ public static class RevokeReasons
     public const string Reuse = "refresh_token_reused";
     public const string PasswordReset = "password_reset";
     public const string PinLocked = "pin_locked";
+    /// <summary>X1: the authorization code that started the session came back (RFC 6749 §4.1.2).</summary>
+    public const string CodeReplayed = "code_replayed";
 }
 
 /// <summary>
@@ -61,6 +65,7 @@ internal sealed class SessionConfiguration : IEntityTypeConfiguration<Session>
         session.HasKey(s => s.Id);
         session.Property(s => s.AppId).HasMaxLength(64);
         session.Property(s => s.RevokedReason).HasMaxLength(32);
+        session.Property(s => s.ClientId).HasMaxLength(OidcClients.OidcClientRules.MaxClientIdLength);
         session.HasIndex(s => s.UserId);
         // The cleanup job finds ended sessions by these.
         session.HasIndex(s => s.ExpiresAt);

@@ -16,7 +16,14 @@ namespace Latchkey.Server.Features.Sessions;
 public sealed class SessionService(LatchkeyDbContext db, AccessTokens accessTokens, AuditLog audit, TimeProvider clock)
 {
     /// <summary>Opens a session for a user who just proved who they are, and answers its first tokens.</summary>
-    public async Task<TokenResponse> StartAsync(App app, User user, UserKey userKey, UserView view, Device? device, CancellationToken ct)
+    public async Task<TokenResponse> StartAsync(App app, User user, UserKey userKey, UserView view, Device? device, CancellationToken ct) =>
+        await StartAsync(app, user, userKey, view, device, SessionStart.Api, ct);
+
+    /// <summary>
+    /// Opens a session as <paramref name="start"/> says: for an OpenID Connect client, with rows that
+    /// must be saved in the same transaction (the redeemed code that started it).
+    /// </summary>
+    public async Task<TokenResponse> StartAsync(App app, User user, UserKey userKey, UserView view, Device? device, SessionStart start, CancellationToken ct)
     {
         if (user.Disabled)
         {
@@ -37,12 +44,14 @@ public sealed class SessionService(LatchkeyDbContext db, AccessTokens accessToke
             DeviceSealed = device is null ? null : userKey.Encrypt("device", JsonSerializer.Serialize(device, JsonSerializerOptions.Web)),
             CreatedAt = now,
             LastSeenAt = now,
+            ClientId = start.ClientId,
         };
         var refreshToken = Secrets.NewToken();
         var row = NewRefreshToken(app, session.Id, refreshToken, parentId: null, now);
         session.ExpiresAt = row.ExpiresAt;
         db.Sessions.Add(session);
         db.RefreshTokens.Add(row);
+        start.AddAlongside?.Invoke(session);
         // P5: every sign-in, whichever way in (this is the one gate all pass), with the route it came by.
         audit.RecordSelf(app.Id, user.Id, AuditActions.SignIn, $"session={session.Id}" + (audit.Route is { } route ? $"; via={route}" : ""));
         await db.SaveChangesAsync(ct);
@@ -101,4 +110,10 @@ public sealed class SessionService(LatchkeyDbContext db, AccessTokens accessToke
     /// <summary>The successor of a refresh token: HMAC of the token under a server key, so a retry gets the same one.</summary>
     internal static string Successor(ServerKeys keys, string refreshToken) =>
         Base64Url.Encode(HMACSHA256.HashData(keys.RefreshDerivation, System.Text.Encoding.UTF8.GetBytes(refreshToken)));
+}
+
+/// <summary>How a session starts: through the JSON API, or for an OpenID Connect client with rows saved alongside.</summary>
+public sealed record SessionStart(string? ClientId, Action<Session>? AddAlongside)
+{
+    public static readonly SessionStart Api = new(null, null);
 }

@@ -22,6 +22,8 @@ public static class ServerStart
             await using (var scope = app.Services.CreateAsyncScope())
             {
                 setupToken = await scope.ServiceProvider.GetRequiredService<Bootstrap>().RunAsync(CancellationToken.None);
+                await app.Services.GetRequiredService<Oidc.OidcServerKeyRing>().LoadAsync(scope.ServiceProvider.GetRequiredService<LatchkeyDbContext>(),
+                    app.Services.GetRequiredService<Infrastructure.Crypto.ServerKeys>(), app.Services.GetRequiredService<TimeProvider>(), CancellationToken.None);
             }
             await app.StartAsync();
             var url = publicUrl.Value;

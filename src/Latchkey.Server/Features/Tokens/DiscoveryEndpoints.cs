@@ -50,17 +50,34 @@ public static class DiscoveryEndpoints
         {
             ["issuer"] = issuer,
             ["jwks_uri"] = $"{issuer}/.well-known/jwks.json",
-            ["token_endpoint"] = $"{issuer}/token",
-            ["grant_types_supported"] = new[] { "refresh_token" },
+            // X1: every app is an OpenID Connect provider (Features/Oidc); Latchkey's JSON API (/login, /token) stays beside it.
+            ["authorization_endpoint"] = $"{issuer}/{Oidc.OidcPaths.Authorize}",
+            ["token_endpoint"] = $"{issuer}/{Oidc.OidcPaths.Token}",
+            ["userinfo_endpoint"] = $"{issuer}/{Oidc.OidcPaths.UserInfo}",
+            ["end_session_endpoint"] = $"{issuer}/{Oidc.OidcPaths.EndSession}",
+            ["scopes_supported"] = Oidc.OidcClientLookup.StandardScopes,
+            ["grant_types_supported"] = new[] { "authorization_code", "refresh_token" },
             ["response_types_supported"] = new[] { "code" },
+            ["response_modes_supported"] = new[] { "query", "fragment", "form_post" },
+            ["code_challenge_methods_supported"] = new[] { "S256" },
+            ["prompt_values_supported"] = new[] { "none", "login" },
             ["subject_types_supported"] = new[] { "public" },
             ["id_token_signing_alg_values_supported"] = new[] { SigningKeys.Es256 },
-            ["token_endpoint_auth_methods_supported"] = new[] { "none" },
+            ["token_endpoint_auth_methods_supported"] = new[] { "none", "client_secret_basic", "client_secret_post" },
+            // RFC 9207: authorization responses name their issuer.
+            ["authorization_response_iss_parameter_supported"] = true,
+            ["claims_parameter_supported"] = false,
+            ["request_parameter_supported"] = false,
+            ["request_uri_parameter_supported"] = false,
             // RFC 8414: the app's servers introspect and revoke with an app server key over HTTP Basic.
             ["introspection_endpoint"] = $"{issuer}/oauth/introspect",
             ["introspection_endpoint_auth_methods_supported"] = new[] { "client_secret_basic" },
             ["revocation_endpoint"] = $"{issuer}/oauth/revoke",
             ["revocation_endpoint_auth_methods_supported"] = new[] { "client_secret_basic" },
-            ["claims_supported"] = new[] { "iss", "aud", "sub", "sid", "iat", "exp", "role", "plan" },
+            ["claims_supported"] = new[]
+            {
+                "iss", "aud", "sub", "sid", "iat", "exp", "auth_time", "amr", "nonce", "at_hash", "role", "plan",
+                "email", "email_verified", "phone_number", "phone_number_verified", "preferred_username",
+            },
         };
 }

@@ -6,6 +6,7 @@ using Latchkey.Server.Features.Invitations;
 using Latchkey.Server.Features.Jobs;
 using Latchkey.Server.Features.CustomRoles;
 using Latchkey.Server.Features.Mfa;
+using Latchkey.Server.Features.Oidc;
 using Latchkey.Server.Features.OidcClients;
 using Latchkey.Server.Features.Passkeys;
 using Latchkey.Server.Features.RateLimits;
@@ -57,6 +58,8 @@ public abstract class LatchkeyDbContext(DbContextOptions options) : DbContext(op
     public DbSet<RecoveryCode> RecoveryCodes => Set<RecoveryCode>();
     public DbSet<PasskeyCredential> PasskeyCredentials => Set<PasskeyCredential>();
     public DbSet<OidcClient> OidcClients => Set<OidcClient>();
+    public DbSet<OidcServerKey> OidcServerKeys => Set<OidcServerKey>();
+    public DbSet<CodeRedemption> CodeRedemptions => Set<CodeRedemption>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -78,6 +81,7 @@ public abstract class LatchkeyDbContext(DbContextOptions options) : DbContext(op
         FilterByTenant<AppRole>(modelBuilder);
         FilterByTenant<UserRole>(modelBuilder);
         FilterByTenant<OidcClient>(modelBuilder);
+        FilterByTenant<CodeRedemption>(modelBuilder);
     }
 
     private void FilterByTenant<T>(ModelBuilder modelBuilder) where T : class, ITenantOwned =>

@@ -165,7 +165,7 @@ public abstract partial class RouteWalkTests(ServerFixture fixture) : ApiTest(fi
                 }
                 return Leaks().IsMatch(detail) ? $"{where}: the detail leaks internals: {detail}" : null;
             }
-            // The console and the pages a person opens from a message answer in HTML, and
+            // The console, the pages a person opens from a message and the provider's sign-in pages answer in HTML, and
             // introspection and revocation in OAuth's JSON errors (RFC 6749 §5.2).
             if (IsPage(op.Template) && type == "text/html")
             {
@@ -182,7 +182,9 @@ public abstract partial class RouteWalkTests(ServerFixture fixture) : ApiTest(fi
     private static bool IsPage(string template) =>
         template.StartsWith("/console", StringComparison.Ordinal) || template == "/setup"
         || template.EndsWith("/password/reset", StringComparison.Ordinal) || template.EndsWith("/password/reset/page", StringComparison.Ordinal)
-        || template.EndsWith("/signup/confirm", StringComparison.Ordinal) || template.EndsWith("/passkeys/demo", StringComparison.Ordinal);
+        || template.EndsWith("/signup/confirm", StringComparison.Ordinal) || template.EndsWith("/passkeys/demo", StringComparison.Ordinal)
+        // The OpenID Connect sign-in and sign-out pages: a request that cannot go back to its client gets a page (X1).
+        || template.EndsWith("/oauth/authorize", StringComparison.Ordinal) || template.EndsWith("/oauth/logout", StringComparison.Ordinal);
 
     private static string Shorten(string text) => text.Length > 300 ? text[..300] + "…" : text;
 

@@ -574,6 +574,57 @@ namespace Latchkey.Server.Infrastructure.Persistence.Migrations.Postgres
                     b.ToTable("mfa_recovery_codes", (string)null);
                 });
 
+            modelBuilder.Entity("Latchkey.Server.Features.Oidc.CodeRedemption", b =>
+                {
+                    b.Property<string>("CodeId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("AppId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("RedeemedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid?>("SessionId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("CodeId");
+
+                    b.HasIndex("AppId");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("oidc_code_redemptions", (string)null);
+                });
+
+            modelBuilder.Entity("Latchkey.Server.Features.Oidc.OidcServerKey", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<byte[]>("WrappedEncryptionKey")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<byte[]>("WrappedSigningKey")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("oidc_server_keys", (string)null);
+                });
+
             modelBuilder.Entity("Latchkey.Server.Features.OidcClients.OidcClient", b =>
                 {
                     b.Property<string>("AppId")
@@ -767,6 +818,10 @@ namespace Latchkey.Server.Infrastructure.Persistence.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
+
+                    b.Property<string>("ClientId")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
 
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
@@ -1088,6 +1143,15 @@ namespace Latchkey.Server.Infrastructure.Persistence.Migrations.Postgres
                     b.HasOne("Latchkey.Server.Features.Users.User", null)
                         .WithMany()
                         .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Latchkey.Server.Features.Oidc.CodeRedemption", b =>
+                {
+                    b.HasOne("Latchkey.Server.Features.Apps.App", null)
+                        .WithMany()
+                        .HasForeignKey("AppId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

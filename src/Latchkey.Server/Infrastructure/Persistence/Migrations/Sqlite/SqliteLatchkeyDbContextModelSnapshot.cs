@@ -566,6 +566,57 @@ namespace Latchkey.Server.Infrastructure.Persistence.Migrations.Sqlite
                     b.ToTable("mfa_recovery_codes", (string)null);
                 });
 
+            modelBuilder.Entity("Latchkey.Server.Features.Oidc.CodeRedemption", b =>
+                {
+                    b.Property<string>("CodeId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("AppId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("RedeemedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("SessionId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("CodeId");
+
+                    b.HasIndex("AppId");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("oidc_code_redemptions", (string)null);
+                });
+
+            modelBuilder.Entity("Latchkey.Server.Features.Oidc.OidcServerKey", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("WrappedEncryptionKey")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<byte[]>("WrappedSigningKey")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("oidc_server_keys", (string)null);
+                });
+
             modelBuilder.Entity("Latchkey.Server.Features.OidcClients.OidcClient", b =>
                 {
                     b.Property<string>("AppId")
@@ -758,6 +809,10 @@ namespace Latchkey.Server.Infrastructure.Persistence.Migrations.Sqlite
                     b.Property<string>("AppId")
                         .IsRequired()
                         .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ClientId")
+                        .HasMaxLength(100)
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime>("CreatedAt")
@@ -1080,6 +1135,15 @@ namespace Latchkey.Server.Infrastructure.Persistence.Migrations.Sqlite
                     b.HasOne("Latchkey.Server.Features.Users.User", null)
                         .WithMany()
                         .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Latchkey.Server.Features.Oidc.CodeRedemption", b =>
+                {
+                    b.HasOne("Latchkey.Server.Features.Apps.App", null)
+                        .WithMany()
+                        .HasForeignKey("AppId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
