@@ -9,7 +9,7 @@ namespace Latchkey.Tests.Features.Oidc;
 /// once the client and its redirect URI are trusted, an error page (never a redirect) before, and
 /// RFC 6749 error bodies at the token endpoint. No input answers a 500.
 /// </summary>
-public abstract class OidcBadInputTests(ServerFixture fixture) : OidcCodeFlowTests(fixture)
+public abstract class OidcBadInputTests(ServerFixture fixture) : OidcTest(fixture)
 {
     private const string Web = "https://app.example.com/cb";
 

@@ -13,10 +13,8 @@ namespace Latchkey.Tests.Features.Oidc;
 /// provider: discovery, the sign-in page, the code, the token exchange with Latchkey's tokens and
 /// an ID token signed with the app's key, userinfo, refresh, and single use of codes.
 /// </summary>
-public abstract class OidcCodeFlowTests(ServerFixture fixture) : ApiTest(fixture)
+public abstract class OidcCodeFlowTests(ServerFixture fixture) : OidcTest(fixture)
 {
-    private const string NativeRedirect = "com.example.app:/oauth/callback";
-
     [Fact]
     public async Task A_native_client_signs_in_with_the_code_flow_and_gets_the_apps_own_tokens()
     {
@@ -140,28 +138,6 @@ public abstract class OidcCodeFlowTests(ServerFixture fixture) : ApiTest(fixture
             $"/v1/apps/{other}/oauth/authorize" + OidcBrowser.AuthorizeQuery("native", NativeRedirect, challenge, extra: "&prompt=none"), Ct), NativeRedirect);
         Assert.Equal("login_required", elsewhere["error"]);
     }
-
-    protected async Task<(string App, string Email)> AppWithClientAndUserAsync(string clientId)
-    {
-        var app = await CreateAppAsync();
-        await RegisterAsync(app, clientId, NativeRedirect);
-        var email = NewEmail();
-        await SignUpAsync(app, email);
-        return (app, email);
-    }
-
-    protected async Task RegisterAsync(string app, string clientId, params string[] redirectUris) =>
-        Assert.Equal(HttpStatusCode.Created, (await PostAsync($"/v1/admin/apps/{app}/clients",
-            new { clientId, name = clientId, type = "public", redirectUris }, await AdminTokenAsync())).StatusCode);
-
-    protected static Dictionary<string, string> CodeExchange(string clientId, string code, string verifier, string redirectUri = NativeRedirect) => new()
-    {
-        ["grant_type"] = "authorization_code",
-        ["client_id"] = clientId,
-        ["code"] = code,
-        ["redirect_uri"] = redirectUri,
-        ["code_verifier"] = verifier,
-    };
 
     private static string Path(string url) => new Uri(url).PathAndQuery;
 }
