@@ -5,7 +5,8 @@ namespace Latchkey.Server.Features.Challenges;
 
 /// <summary>
 /// Deletes challenges and invitations long past their expiry, with the sealed pending data they
-/// hold. Every node runs it; the deletes are idempotent, so no coordination is needed.
+/// hold, and the provider's spent code redemptions. Every node runs it; the deletes are idempotent,
+/// so no coordination is needed.
 /// </summary>
 public sealed class ExpiredRowsCleanup(IServiceScopeFactory scopes, TimeProvider clock, ILogger<ExpiredRowsCleanup> logger) : BackgroundService
 {
@@ -28,6 +29,8 @@ public sealed class ExpiredRowsCleanup(IServiceScopeFactory scopes, TimeProvider
                 // Rate-limit counters (S5) untouched for a day have nothing left to limit.
                 var now = cutoff + Keep;
                 await db.RateLimitCounters.Where(c => c.UpdatedAt < cutoff && (c.LockedUntil == null || c.LockedUntil < now)).ExecuteDeleteAsync(stoppingToken);
+                // X1: a redeemed code's row outlives the code only to catch a late replay.
+                await db.CodeRedemptions.IgnoreQueryFilters().Where(c => c.ExpiresAt < now).ExecuteDeleteAsync(stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -119,6 +119,8 @@ public static class OidcTokenEndpoint
         {
             identity.SetClaim(Claims.AuthenticationTime, seconds);
         }
+        // How they signed in (RFC 8176): "pwd", and "otp" after a second factor.
+        identity.SetClaims(Claims.AuthenticationMethodReference, code.GetClaims(Claims.AuthenticationMethodReference));
         foreach (var claim in OidcUserClaims.For(user, view, scopes))
         {
             identity.AddClaim(claim);

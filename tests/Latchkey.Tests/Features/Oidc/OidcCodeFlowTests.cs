@@ -139,6 +139,53 @@ public abstract class OidcCodeFlowTests(ServerFixture fixture) : OidcTest(fixtur
         Assert.Equal("login_required", elsewhere["error"]);
     }
 
+    [Fact]
+    public async Task A_confidential_client_authenticates_with_its_secret_and_rp_initiated_logout_ends_the_session()
+    {
+        var app = await CreateAppAsync();
+        var email = NewEmail();
+        await SignUpAsync(app, email);
+        const string web = "https://app.example.com/cb";
+        var created = await OkJsonAsync(await PostAsync($"/v1/admin/apps/{app}/clients", new
+        {
+            clientId = "server", name = "Server", type = "confidential", redirectUris = new[] { web },
+            postLogoutRedirectUris = new[] { "https://app.example.com/signed-out" },
+        }, await AdminTokenAsync()));
+        var secret = Str(created, "clientSecret");
+        using var browser = new OidcBrowser(Factory);
+        var (verifier, challenge) = OidcBrowser.Pkce();
+        var authorize = $"/v1/apps/{app}/oauth/authorize" + OidcBrowser.AuthorizeQuery("server", web, challenge);
+        var code = OidcBrowser.RedirectParameters(await browser.SignInAsync(await browser.GetAsync(authorize, Ct), authorize, email, GoodPassword, Ct), web)["code"];
+        var token = $"/v1/apps/{app}/oauth/token";
+        var exchange = CodeExchange("server", code, verifier, web);
+
+        var (missing, noSecret) = await browser.TokenAsync(token, exchange, Ct);
+        Assert.Equal("invalid_client", Str(noSecret, "error"));
+        Assert.NotEqual(HttpStatusCode.OK, missing);
+        var (_, wrongSecret) = await browser.TokenAsync(token, exchange, Ct, basic: ("server", secret + "x"));
+        Assert.Equal("invalid_client", Str(wrongSecret, "error"));
+        var (ok, tokens) = await browser.TokenAsync(token, exchange, Ct, basic: ("server", secret));
+        Assert.True(ok == HttpStatusCode.OK, tokens.ToJsonString());
+        // client_secret_post works as well as client_secret_basic.
+        var (refreshed, next) = await browser.TokenAsync(token, new Dictionary<string, string>
+        {
+            ["grant_type"] = "refresh_token", ["client_id"] = "server", ["client_secret"] = secret, ["refresh_token"] = Str(tokens, "refresh_token"),
+        }, Ct);
+        Assert.True(refreshed == HttpStatusCode.OK, next.ToJsonString());
+
+        // RP-initiated logout: a redirect only to a registered URI, then the session and the browser session are over.
+        var logout = $"/v1/apps/{app}/oauth/logout?id_token_hint={Str(tokens, "id_token")}";
+        var elsewhere = await browser.GetAsync(logout + "&post_logout_redirect_uri=" + Uri.EscapeDataString("https://evil.example.com/"), Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, elsewhere.StatusCode);
+        Assert.Null(elsewhere.Headers.Location);
+        var signedOut = await browser.GetAsync(logout + "&state=bye&post_logout_redirect_uri=" + Uri.EscapeDataString("https://app.example.com/signed-out"), Ct);
+        Assert.Equal("bye", OidcBrowser.RedirectParameters(signedOut, "https://app.example.com/signed-out")["state"]);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await GetAsync($"/v1/apps/{app}/me", Str(next, "access_token"))).StatusCode);
+        var none = OidcBrowser.RedirectParameters(await browser.GetAsync(
+            $"/v1/apps/{app}/oauth/authorize" + OidcBrowser.AuthorizeQuery("server", web, challenge, extra: "&prompt=none"), Ct), web);
+        Assert.Equal("login_required", none["error"]);
+    }
+
     private static string Path(string url) => new Uri(url).PathAndQuery;
 }
 
