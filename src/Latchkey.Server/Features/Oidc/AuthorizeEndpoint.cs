@@ -80,7 +80,7 @@ public sealed class AuthorizeEndpoint(
         }
         if (request.HasPromptValue(PromptValues.None))
         {
-            return Refuse(Errors.LoginRequired, "The user is not signed in here.");
+            return OidcProvider.Refuse(Errors.LoginRequired, "The user is not signed in here.");
         }
         return PasswordPage(app, http, request, request.LoginHint, error: null);
     }
@@ -174,6 +174,4 @@ public sealed class AuthorizeEndpoint(
         SignInPage.Password(app, request, Antiforgery(http), handle, error);
 
     private string Antiforgery(HttpContext http) => antiforgery.GetAndStoreTokens(http).RequestToken!;
-
-    internal static IResult Refuse(string error, string description) => OidcTokenEndpoint.Refuse(error, description);
 }

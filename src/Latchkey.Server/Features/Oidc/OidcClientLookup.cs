@@ -14,8 +14,6 @@ namespace Latchkey.Server.Features.Oidc;
 /// </summary>
 public sealed class OidcClientLookup(LatchkeyDbContext db)
 {
-    public const string ClientProperty = "latchkey:client";
-
     /// <summary>The scopes every client may ask for (OIDC Core §5.4, RFC 6749 offline access).</summary>
     public static readonly string[] StandardScopes = ["openid", "profile", "email", "phone", "offline_access"];
 
@@ -26,13 +24,8 @@ public sealed class OidcClientLookup(LatchkeyDbContext db)
             return null;
         }
         var appId = transaction.App().Id;
-        var client = await db.OidcClients.AsNoTracking().FirstOrDefaultAsync(c => c.AppId == appId && c.ClientId == clientId,
+        return await db.OidcClients.AsNoTracking().FirstOrDefaultAsync(c => c.AppId == appId && c.ClientId == clientId,
             transaction.GetHttpRequest()!.HttpContext.RequestAborted);
-        if (client is not null)
-        {
-            transaction.SetProperty(ClientProperty, client);
-        }
-        return client;
     }
 
     /// <summary>

@@ -71,6 +71,17 @@ public static class OidcProvider
     }
 
     /// <summary>
+    /// Refuses a protocol request the standard way: OpenIddict answers it (an RFC 6749 error body at
+    /// the token endpoint, an error redirect to a trusted redirect URI at the authorization endpoint).
+    /// </summary>
+    public static IResult Refuse(string error, string description) =>
+        Results.Forbid(new AuthenticationProperties(new Dictionary<string, string?>
+        {
+            [OpenIddictServerAspNetCoreConstants.Properties.Error] = error,
+            [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = description,
+        }), [Scheme]);
+
+    /// <summary>
     /// Runs OpenIddict for the requests to its endpoints only, before authentication: the bearer
     /// check, JWKS and refresh paths never create an OpenIddict transaction.
     /// </summary>

@@ -50,9 +50,9 @@ public static class OidcTokenEndpoint
         catch (ProblemException problem) when (problem.Status < 500 && problem.Status != StatusCodes.Status429TooManyRequests)
         {
             // Note: OAuth clients read RFC 6749 errors here; Latchkey's own code names the PIN gate (S1).
-            return Refuse(problem.Code is "pin_required" or "pin_locked" ? problem.Code : Errors.InvalidGrant, problem.Message);
+            return OidcProvider.Refuse(problem.Code is "pin_required" or "pin_locked" ? problem.Code : Errors.InvalidGrant, problem.Message);
         }
-        return Refuse(Errors.UnsupportedGrantType, "This grant type is not offered.");
+        return OidcProvider.Refuse(Errors.UnsupportedGrantType, "This grant type is not offered.");
     }
 
     private static async Task<IResult> RedeemCodeAsync(App app, HttpContext http, OpenIddictRequest request, OidcCodeRedemptions redemptions,
@@ -63,16 +63,12 @@ public static class OidcTokenEndpoint
         var codeId = code.GetClaim(OidcClaims.CodeId);
         if (string.IsNullOrEmpty(codeId) || !Guid.TryParse(code.GetClaim(Claims.Subject), out var userId))
         {
-            return Refuse(Errors.InvalidGrant, "The authorization code is not one this server issued.");
-        }
-        if (await redemptions.IsRedeemedAsync(codeId, ct))
-        {
-            return await ReplayedAsync(redemptions, codeId, ct);
+            return OidcProvider.Refuse(Errors.InvalidGrant, "The authorization code is not one this server issued.");
         }
         var user = await db.Users.FirstOrDefaultAsync(u => u.Id == userId, ct);
         if (user is null)
         {
-            return Refuse(Errors.InvalidGrant, "The user of this code no longer exists.");
+            return OidcProvider.Refuse(Errors.InvalidGrant, "The user of this code no longer exists.");
         }
         var key = await keyring.GetAsync(user.Id, ct);
         var view = UserProfiles.View(user, key);
@@ -94,7 +90,7 @@ public static class OidcTokenEndpoint
             {
                 throw;
             }
-            // The same code, redeemed at the same time (perhaps on another node): that one won.
+            // The code was redeemed already, or at the same moment (perhaps on another node): the first one won.
             return await ReplayedAsync(redemptions, codeId, ct);
         }
         var scopes = code.GetScopes();
@@ -106,7 +102,7 @@ public static class OidcTokenEndpoint
     private static async Task<IResult> ReplayedAsync(OidcCodeRedemptions redemptions, string codeId, CancellationToken ct)
     {
         await redemptions.RevokeReplayedAsync(codeId, ct);
-        return Refuse(Errors.InvalidGrant, "The authorization code was used already; the session it started has ended.");
+        return OidcProvider.Refuse(Errors.InvalidGrant, "The authorization code was used already; the session it started has ended.");
     }
 
     /// <summary>What the ID token says: the user, the session, when and how they signed in, and the claims of the granted scopes.</summary>
@@ -133,13 +129,6 @@ public static class OidcTokenEndpoint
         }
         return principal;
     }
-
-    internal static IResult Refuse(string error, string description) =>
-        Results.Forbid(new AuthenticationProperties(new Dictionary<string, string?>
-        {
-            [OpenIddictServerAspNetCoreConstants.Properties.Error] = error,
-            [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = description,
-        }), [OidcProvider.Scheme]);
 }
 
 public static class OidcClaims

@@ -35,12 +35,7 @@ public sealed partial class OidcBrowser(LatchkeyFactory factory) : IDisposable
     /// <summary>Fills the page's form (every field it has, hidden ones included) with <paramref name="fields"/> and posts it where the form says.</summary>
     public async Task<HttpResponseMessage> SubmitAsync(HttpResponseMessage page, string pageUrl, IReadOnlyDictionary<string, string> fields, CancellationToken ct)
     {
-        var html = await page.Content.ReadAsStringAsync(ct);
-        var values = new List<KeyValuePair<string, string>>();
-        foreach (Match input in HiddenInput().Matches(html))
-        {
-            values.Add(new(WebUtility.HtmlDecode(input.Groups["name"].Value), WebUtility.HtmlDecode(input.Groups["value"].Value)));
-        }
+        var values = HiddenFields(await page.Content.ReadAsStringAsync(ct));
         values.AddRange(fields);
         // Note: action="" posts to the page's own URL, query string included.
         return await Http.PostAsync(pageUrl, new FormUrlEncodedContent(values), ct);
@@ -48,6 +43,12 @@ public sealed partial class OidcBrowser(LatchkeyFactory factory) : IDisposable
 
     public async Task<HttpResponseMessage> SignInAsync(HttpResponseMessage page, string pageUrl, string handle, string password, CancellationToken ct) =>
         await SubmitAsync(page, pageUrl, new Dictionary<string, string> { ["lk_handle"] = handle, ["lk_password"] = password }, ct);
+
+    /// <summary>The hidden fields of a page's form, decoded: what a browser posts back unchanged.</summary>
+    public static List<KeyValuePair<string, string>> HiddenFields(string html) =>
+        HiddenInput().Matches(html)
+            .Select(m => new KeyValuePair<string, string>(WebUtility.HtmlDecode(m.Groups["name"].Value), WebUtility.HtmlDecode(m.Groups["value"].Value)))
+            .ToList();
 
     /// <summary>The query parameters of a redirect to the client (custom schemes included).</summary>
     public static Dictionary<string, string> RedirectParameters(HttpResponseMessage response, string redirectUri)

@@ -106,6 +106,14 @@ public abstract class OidcCodeFlowTests(ServerFixture fixture) : OidcTest(fixtur
             new Dictionary<string, string> { ["grant_type"] = "refresh_token", ["client_id"] = "native", ["refresh_token"] = Str(tokens, "refresh_token") }, Ct);
         Assert.Equal(HttpStatusCode.BadRequest, refreshed);
         Assert.Equal("invalid_grant", Str(dead, "error"));
+
+        // The replay's own attempt left nothing behind: one sign-in recorded, and the app's chain intact.
+        var admin = await AdminTokenAsync();
+        var trail = await OkJsonArrayAsync(await GetAsync($"/v1/admin/apps/{app}/audit", admin));
+        Assert.Single(trail, r => Str(r, "action") == "signin" && Str(r, "detail").Contains("via=", StringComparison.Ordinal) && Str(r, "detail").Contains("oauth/token", StringComparison.Ordinal));
+        var verification = await OkJsonAsync(await GetAsync($"/v1/admin/apps/{app}/audit/verify", admin));
+        Assert.True(verification["valid"]!.GetValue<bool>(), verification.ToJsonString());
+        Assert.Equal(trail.Count, verification["checked"]!.GetValue<long>());
     }
 
     [Fact]

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.RegularExpressions;
 using Latchkey.Tests.Features.Nodes;
 using Latchkey.Tests.Infrastructure;
 
@@ -11,7 +10,7 @@ namespace Latchkey.Tests.Features.Oidc;
 /// minted there is redeemed on the first, its replay is caught on the second, the refresh goes on
 /// either, and the browser session made by one node signs in on the other.
 /// </summary>
-public abstract partial class OidcTwoNodeTests(ServerFixture fixture) : OidcTest(fixture)
+public abstract class OidcTwoNodeTests(ServerFixture fixture) : OidcTest(fixture)
 {
     private const string Redirect = "com.example.app:/oauth/callback";
 
@@ -26,8 +25,7 @@ public abstract partial class OidcTwoNodeTests(ServerFixture fixture) : OidcTest
         var authorize = $"/v1/apps/{app}/oauth/authorize" + OidcBrowser.AuthorizeQuery("native", Redirect, challenge);
 
         var page = await one.GetAsync(authorize, Ct);
-        var fields = HiddenInput().Matches(await page.Content.ReadAsStringAsync(Ct))
-            .Select(m => new KeyValuePair<string, string>(WebUtility.HtmlDecode(m.Groups["name"].Value), WebUtility.HtmlDecode(m.Groups["value"].Value)))
+        var fields = OidcBrowser.HiddenFields(await page.Content.ReadAsStringAsync(Ct))
             .Append(new("lk_handle", email)).Append(new("lk_password", GoodPassword)).ToList();
         using var post = new HttpRequestMessage(HttpMethod.Post, authorize) { Content = new FormUrlEncodedContent(fields) };
         post.Headers.Add("Cookie", Nodes.Nodes.CookiesOf(page));
@@ -59,9 +57,6 @@ public abstract partial class OidcTwoNodeTests(ServerFixture fixture) : OidcTest
         }), Ct);
         Assert.Equal(HttpStatusCode.OK, rotated.StatusCode);
     }
-
-    [GeneratedRegex("""<input type="hidden" name="(?<name>[^"]*)" value="(?<value>[^"]*)">""")]
-    private static partial Regex HiddenInput();
 }
 
 [Collection(SqliteCollection.Name)]
