@@ -9,9 +9,9 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Latchkey.Server.Features.Introspection;
 
 /// <summary>
-/// RFC 7662 introspection and RFC 7009 revocation for the app's own servers. Form-encoded, client
-/// authentication with an app server key over HTTP Basic (RFC 6749 §2.3.1), and, as OAuth
-/// endpoints, RFC 6749 error bodies (<c>{"error": …}</c>) rather than problem+json.
+/// RFC 7662 introspection and RFC 7009 revocation for the app's own servers and its OpenID Connect
+/// clients (<see cref="OAuthCaller"/>). Form-encoded, client authentication as RFC 6749 §2.3.1
+/// says, and, as OAuth endpoints, RFC 6749 error bodies (<c>{"error": …}</c>) rather than problem+json.
 /// </summary>
 public static class IntrospectionEndpoints
 {
@@ -24,15 +24,19 @@ public static class IntrospectionEndpoints
     public static RouteGroupBuilder MapIntrospectionEndpoints(this RouteGroupBuilder app)
     {
         app.MapPost("/oauth/introspect", IntrospectAsync).Accepts(ApiCredential.ServerKey)
-            .WithSummary("RFC 7662 token introspection, for the app's servers")
-            .WithDescription("Form fields token and token_type_hint (optional). HTTP Basic with an app server key (id:secret). " +
+            .WithSummary("RFC 7662 token introspection, for the app's servers and confidential clients")
+            .WithDescription("Form fields token and token_type_hint (optional). HTTP Basic with an app server key (id:secret), or a " +
+                "confidential OpenID Connect client's id and secret (client_secret_basic or client_secret_post). " +
                 "An access or refresh token of this app whose session is live answers active: true with sub, sid, aud, iss, exp, " +
-                "iat, client_id, token_type (access tokens: Bearer), token_usage (access_token or refresh_token), role and plan; " +
-                "anything else answers only active: false.");
+                "iat, client_id, scope (tokens of an OpenID Connect client), token_type (access tokens: Bearer), token_usage " +
+                "(access_token or refresh_token), role and plan; a client_credentials token answers active: true with sub and " +
+                "client_id (the client), scope, aud, iss, exp and iat while its client exists; anything else answers only active: false.");
         app.MapPost("/oauth/revoke", RevokeAsync).Accepts(ApiCredential.ServerKey)
-            .WithSummary("RFC 7009 token revocation, for the app's servers")
-            .WithDescription("Form fields token and token_type_hint (optional), HTTP Basic with an app server key. A refresh token " +
-                "or an access token ends its whole session (the refresh-token family). Unknown tokens answer 200 too.");
+            .WithSummary("RFC 7009 token revocation, for the app's servers and its OpenID Connect clients")
+            .WithDescription("Form fields token and token_type_hint (optional). HTTP Basic with an app server key, a confidential " +
+                "client's id and secret, or a public client's client_id alone in the form. A refresh token or an access token ends " +
+                "its whole session (the refresh-token family); a client ends only its own sessions. Unknown tokens answer 200 too; " +
+                "a client_credentials token answers 400 unsupported_token_type (it lives until it expires).");
         return app;
     }
 
@@ -44,10 +48,14 @@ public static class IntrospectionEndpoints
     internal static async Task<Results<Ok<Dictionary<string, object>>, JsonHttpResult<OAuthError>>> IntrospectAsync(
         CurrentApp app, HttpContext http, LatchkeyDbContext db, TokenIntrospection introspection, TimeProvider clock, CancellationToken ct)
     {
-        var (token, error) = await ReadAsync(app, http, db, clock, ct);
+        var (caller, token, error) = await ReadAsync(app, http, db, clock, ct);
         if (error is not null)
         {
             return error;
+        }
+        if (!caller!.MayIntrospect)
+        {
+            return Error(StatusCodes.Status400BadRequest, "unauthorized_client", "A public client cannot introspect; the app's servers and confidential clients can.");
         }
         http.Response.Headers.CacheControl = "no-store";
         http.Response.Headers.Pragma = "no-cache";
@@ -57,55 +65,62 @@ public static class IntrospectionEndpoints
     internal static async Task<Results<Ok, JsonHttpResult<OAuthError>>> RevokeAsync(
         CurrentApp app, HttpContext http, LatchkeyDbContext db, TokenIntrospection introspection, TimeProvider clock, CancellationToken ct)
     {
-        var (token, error) = await ReadAsync(app, http, db, clock, ct);
+        var (caller, token, error) = await ReadAsync(app, http, db, clock, ct);
         if (error is not null)
         {
             return error;
         }
-        await introspection.RevokeAsync(app.App, token!, ct);
+        if (!await introspection.RevokeAsync(app.App, token!, caller!.ClientId, ct))
+        {
+            // RFC 7009 §2.2.1: a client's own token is a JWT that lives until it expires.
+            return Error(StatusCodes.Status400BadRequest, "unsupported_token_type",
+                "A client_credentials token cannot be revoked; it expires with its exp.");
+        }
         return TypedResults.Ok();
     }
 
-    /// <summary>Authenticates the app server, then reads the form's token: the token, or the RFC 6749 error to answer.</summary>
-    private static async Task<(string? Token, JsonHttpResult<OAuthError>? Error)> ReadAsync(
+    /// <summary>Authenticates the caller (<see cref="OAuthCaller"/>) and reads the form's token: both, or the RFC 6749 error to answer.</summary>
+    private static async Task<(OAuthCaller? Caller, string? Token, JsonHttpResult<OAuthError>? Error)> ReadAsync(
         CurrentApp app, HttpContext http, LatchkeyDbContext db, TimeProvider clock, CancellationToken ct)
     {
-        if (!AppServerKeyAuthentication.HasBasic(http.Request))
+        // Note: HTTP Basic is checked before the body is read; client_secret_post and a public client's id come in the form.
+        var basic = AppServerKeyAuthentication.HasBasic(http.Request);
+        OAuthCaller? caller = null;
+        if (basic && (caller = await OAuthCaller.AuthenticateAsync(http.Request, form: null, app.Id, db, clock, ct)) is null)
         {
-            return (null, InvalidClient(http, "Authenticate with an app server key over HTTP Basic (key id : secret)."));
+            return (null, null, InvalidClient(http, "The credentials are not valid for this app (an app server key or a client's id and secret)."));
         }
-        try
+        IFormCollection? form = null;
+        if (http.Request.HasFormContentType)
         {
-            await AppServerKeyAuthentication.AuthenticateAsync(http.Request, app.Id, db, clock, ct);
+            try
+            {
+                form = await http.Request.ReadFormAsync(ct);
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException)
+            {
+                return (null, null, Error(StatusCodes.Status400BadRequest, "invalid_request", "The form could not be read."));
+            }
         }
-        catch (ProblemException e) when (e.Status == StatusCodes.Status401Unauthorized)
+        if (!basic && (caller = await OAuthCaller.AuthenticateAsync(http.Request, form, app.Id, db, clock, ct)) is null)
         {
-            return (null, InvalidClient(http, "The app server key is not valid for this app."));
+            return (null, null, InvalidClient(http,
+                "Authenticate with an app server key over HTTP Basic (key id : secret), or as one of the app's OpenID Connect clients."));
         }
-
-        if (!http.Request.HasFormContentType)
+        if (form is null)
         {
-            return (null, Error(StatusCodes.Status400BadRequest, "invalid_request", "The request must be form-encoded (application/x-www-form-urlencoded)."));
-        }
-        IFormCollection form;
-        try
-        {
-            form = await http.Request.ReadFormAsync(ct);
-        }
-        catch (Exception e) when (e is InvalidDataException or IOException)
-        {
-            return (null, Error(StatusCodes.Status400BadRequest, "invalid_request", "The form could not be read."));
+            return (null, null, Error(StatusCodes.Status400BadRequest, "invalid_request", "The request must be form-encoded (application/x-www-form-urlencoded)."));
         }
         var token = form["token"];
         if (token.Count != 1 || string.IsNullOrEmpty(token[0]))
         {
-            return (null, Error(StatusCodes.Status400BadRequest, "invalid_request", "Give the token in exactly one form field named token."));
+            return (null, null, Error(StatusCodes.Status400BadRequest, "invalid_request", "Give the token in exactly one form field named token."));
         }
         if (token[0]!.Length > AccessTokenValidator.MaxLength)
         {
-            return (null, Error(StatusCodes.Status400BadRequest, "invalid_request", "The token is too long to be one of this server's."));
+            return (null, null, Error(StatusCodes.Status400BadRequest, "invalid_request", "The token is too long to be one of this server's."));
         }
-        return (token[0], null);
+        return (caller, token[0], null);
     }
 
     private static JsonHttpResult<OAuthError> InvalidClient(HttpContext http, string description)

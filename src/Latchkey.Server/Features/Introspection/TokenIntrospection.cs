@@ -24,6 +24,8 @@ public sealed class TokenIntrospection(
 {
     /// <summary>Session revoke reason when an app server revoked one of its tokens.</summary>
     public const string RevokedByAppServer = "app_server";
+    /// <summary>Session revoke reason when the OpenID Connect client it was started for revoked one of its tokens.</summary>
+    public const string RevokedByClient = "client";
 
     public const string AccessTokenUsage = "access_token";
     public const string RefreshTokenUsage = "refresh_token";
@@ -32,23 +34,29 @@ public sealed class TokenIntrospection(
 
     public async Task<Dictionary<string, object>> IntrospectAsync(App app, string token, CancellationToken ct) =>
         LooksLikeJwt(token)
-            ? await IntrospectAccessTokenAsync(app, token, ct) ?? Inactive
+            ? await IntrospectAccessTokenAsync(app, token, ct) ?? await IntrospectClientTokenAsync(app, token, ct) ?? Inactive
             : await IntrospectRefreshTokenAsync(app, token, ct) ?? Inactive;
 
     /// <summary>
     /// Ends the session (the refresh-token family) a token belongs to. An access token ends its
     /// session too, even when it has expired: its signature proves which session it was, and the
-    /// app's server asking is authenticated. Unknown and foreign tokens change nothing (RFC 7009).
+    /// caller is authenticated. A client (<paramref name="onlyClientId"/>) ends only the sessions
+    /// started for it. Unknown and foreign tokens change nothing (RFC 7009); false for a
+    /// <c>client_credentials</c> token, which cannot be revoked.
     /// </summary>
-    public async Task RevokeAsync(App app, string token, CancellationToken ct)
+    public async Task<bool> RevokeAsync(App app, string token, string? onlyClientId, CancellationToken ct)
     {
         Guid? sessionId = null;
         if (LooksLikeJwt(token))
         {
-            var valid = (await accessTokens.CheckAsync(token, ct)).Token;
-            if (valid is not null && valid.AppId == app.Id)
+            var check = await accessTokens.CheckAsync(token, ct);
+            if (check.Token is { } valid && valid.AppId == app.Id)
             {
                 sessionId = valid.SessionId;
+            }
+            else if (await accessTokens.CheckClientTokenAsync(token, ct) is { } client && client.AppId == app.Id)
+            {
+                return false;
             }
         }
         else if (Secrets.TryDecode(token, 32, out _))
@@ -59,10 +67,49 @@ public sealed class TokenIntrospection(
                 .Select(t => (Guid?)t.SessionId)
                 .FirstOrDefaultAsync(ct);
         }
-        if (sessionId is { } id && await sessions.RevokeAsync(id, RevokedByAppServer, ct))
+        if (sessionId is { } id && onlyClientId is not null
+            && !await db.Sessions.AsNoTracking().AnyAsync(s => s.Id == id && s.AppId == app.Id && s.ClientId == onlyClientId, ct))
         {
-            logger.LogInformation("An app server of app {AppId} revoked session {SessionId}", app.Id, id);
+            // RFC 7009 §2.1: a client's credentials revoke only the tokens issued to it; another's are left alone.
+            sessionId = null;
         }
+        if (sessionId is { } revoked && await sessions.RevokeAsync(revoked, onlyClientId is null ? RevokedByAppServer : RevokedByClient, ct))
+        {
+            logger.LogInformation("{Caller} of app {AppId} revoked session {SessionId}", onlyClientId is null ? "An app server" : "A client", app.Id, revoked);
+        }
+        return true;
+    }
+
+    /// <summary>A <c>client_credentials</c> token of this app whose client still exists.</summary>
+    private async Task<Dictionary<string, object>?> IntrospectClientTokenAsync(App app, string token, CancellationToken ct)
+    {
+        var valid = await accessTokens.CheckClientTokenAsync(token, ct);
+        if (valid is null || valid.AppId != app.Id
+            || !await db.OidcClients.AsNoTracking().AnyAsync(c => c.AppId == app.Id && c.ClientId == valid.ClientId, ct))
+        {
+            return null;
+        }
+        var answer = new Dictionary<string, object>
+        {
+            ["active"] = true,
+            ["sub"] = valid.ClientId,
+            ["client_id"] = valid.ClientId,
+            ["aud"] = app.Id,
+            ["iss"] = valid.Jwt.Issuer,
+            ["exp"] = Unix(valid.Jwt.ValidTo),
+            ["iat"] = Unix(valid.Jwt.IssuedAt),
+            ["token_type"] = "Bearer",
+            ["token_usage"] = AccessTokenUsage,
+        };
+        if (valid.Scope is { Length: > 0 } scope)
+        {
+            answer["scope"] = scope;
+        }
+        if (valid.Jwt.Id is { Length: > 0 } jti)
+        {
+            answer["jti"] = jti;
+        }
+        return answer;
     }
 
     private async Task<Dictionary<string, object>?> IntrospectAccessTokenAsync(App app, string token, CancellationToken ct)
@@ -86,7 +133,7 @@ public sealed class TokenIntrospection(
             ["iss"] = valid.Jwt.Issuer,
             ["exp"] = Unix(valid.Jwt.ValidTo),
             ["iat"] = Unix(valid.Jwt.IssuedAt),
-            ["client_id"] = app.Id,
+            ["client_id"] = live.Value.ClientId ?? app.Id,
             // RFC 7662 names the token's type as RFC 6749 does; token_usage (OpenIddict's name) says which token it is.
             ["token_type"] = "Bearer",
             ["token_usage"] = AccessTokenUsage,
@@ -132,7 +179,7 @@ public sealed class TokenIntrospection(
             ["iss"] = issuers.For(app.Id),
             ["exp"] = Unix(row.Token.ExpiresAt),
             ["iat"] = Unix(row.Token.CreatedAt),
-            ["client_id"] = app.Id,
+            ["client_id"] = live.Value.ClientId ?? app.Id,
             ["token_usage"] = RefreshTokenUsage,
         };
         AddLive(answer, live.Value);
@@ -152,8 +199,12 @@ public sealed class TokenIntrospection(
     }
 
     /// <summary>The user's role and effective plan, and when that plan ends (<c>plan_exp</c>, as in the access token).</summary>
-    private static void AddLive(Dictionary<string, object> answer, (string Role, string Plan, DateTime? PlanEnds) live)
+    private static void AddLive(Dictionary<string, object> answer, LiveSession live)
     {
+        if (live.Scope is { Length: > 0 } scope)
+        {
+            answer["scope"] = scope;
+        }
         answer["role"] = live.Role;
         answer["plan"] = live.Plan;
         if (live.PlanEnds is { } ends)
@@ -162,20 +213,24 @@ public sealed class TokenIntrospection(
         }
     }
 
-    private async Task<(string Role, string Plan, DateTime? PlanEnds)?> LiveSessionAsync(App app, Guid sessionId, Guid userId, CancellationToken ct)
+    /// <summary>What a live session says now: the user's role and plan, and the client and scopes it was started for (X1).</summary>
+    private readonly record struct LiveSession(string Role, string Plan, DateTime? PlanEnds, string? ClientId, string? Scope);
+
+    private async Task<LiveSession?> LiveSessionAsync(App app, Guid sessionId, Guid userId, CancellationToken ct)
     {
         var live = await (
                 from s in db.Sessions.AsNoTracking()
                 join u in db.Users.AsNoTracking() on s.UserId equals u.Id
                 where s.Id == sessionId && s.UserId == userId && s.AppId == app.Id && s.RevokedAt == null && !u.Disabled
-                select new { u.Role, u.Plan, u.PlanExpiresAt })
+                select new { u.Role, u.Plan, u.PlanExpiresAt, s.ClientId, s.Scope })
             .FirstOrDefaultAsync(ct);
         if (live is null)
         {
             return null;
         }
         var now = clock.GetUtcNow().UtcDateTime;
-        return (live.Role, Plans.PlanRules.Effective(live.Plan, live.PlanExpiresAt, now), Plans.PlanRules.EffectiveExpiry(live.Plan, live.PlanExpiresAt, now));
+        return new LiveSession(live.Role, Plans.PlanRules.Effective(live.Plan, live.PlanExpiresAt, now),
+            Plans.PlanRules.EffectiveExpiry(live.Plan, live.PlanExpiresAt, now), live.ClientId, live.Scope);
     }
 
     private static bool LooksLikeJwt(string token) => token.Count(c => c == '.') == 2;

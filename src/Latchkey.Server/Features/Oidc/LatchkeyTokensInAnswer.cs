@@ -24,7 +24,12 @@ public sealed class LatchkeyTokensInAnswer : IOpenIddictServerHandler<ProcessSig
         .Build();
 
     /// <summary>What the passthrough token endpoint hands to the sign-in (for this request only).</summary>
-    public sealed record Issued(TokenResponse Tokens, bool IncludeRefreshToken, string? Scope);
+    public sealed record Issued(string AccessToken, int ExpiresIn, string? RefreshToken, string? Scope)
+    {
+        /// <summary>A user's tokens; the refresh token only where it is handed out (<c>offline_access</c>).</summary>
+        public static Issued ForUser(TokenResponse tokens, bool includeRefreshToken) =>
+            new(tokens.AccessToken, tokens.ExpiresIn, includeRefreshToken ? tokens.RefreshToken : null, tokens.Scope);
+    }
 
     public static void Set(HttpContext http, Issued issued) => http.Items[Key] = issued;
 
@@ -37,10 +42,10 @@ public sealed class LatchkeyTokensInAnswer : IOpenIddictServerHandler<ProcessSig
         }
         context.GenerateAccessToken = false;
         context.IncludeAccessToken = true;
-        context.AccessToken = issued.Tokens.AccessToken;
+        context.AccessToken = issued.AccessToken;
         context.GenerateRefreshToken = false;
-        context.IncludeRefreshToken = issued.IncludeRefreshToken;
-        context.RefreshToken = issued.IncludeRefreshToken ? issued.Tokens.RefreshToken : null;
+        context.IncludeRefreshToken = issued.RefreshToken is not null;
+        context.RefreshToken = issued.RefreshToken;
         return ValueTask.CompletedTask;
     }
 
@@ -58,12 +63,10 @@ public sealed class LatchkeyTokensInAnswer : IOpenIddictServerHandler<ProcessSig
             if (context.EndpointType == OpenIddictServerEndpointType.Token
                 && context.Transaction.GetHttpRequest()?.HttpContext.Items[Key] is Issued issued)
             {
-                context.Response.ExpiresIn = issued.Tokens.ExpiresIn;
+                context.Response.ExpiresIn = issued.ExpiresIn;
                 context.Response.TokenType = OpenIddictConstants.TokenTypes.Bearer;
-                if (issued.Scope is not null)
-                {
-                    context.Response.Scope = issued.Scope;
-                }
+                // Note: OpenIddict would name its own access token's scopes; these are the ones Latchkey granted.
+                context.Response.Scope = string.IsNullOrEmpty(issued.Scope) ? null : issued.Scope;
             }
             return ValueTask.CompletedTask;
         }

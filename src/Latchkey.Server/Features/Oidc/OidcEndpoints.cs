@@ -6,6 +6,7 @@ using Latchkey.Server.Infrastructure.KeyStore;
 using Latchkey.Server.Infrastructure.Persistence;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.EntityFrameworkCore;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -37,10 +38,19 @@ public static class OidcEndpoints
 
     internal static async Task<IResult> UserInfoAsync(CurrentApp app, Caller caller, HttpContext http, LatchkeyDbContext db, UserKeyring keyring, CancellationToken ct)
     {
+        var granted = await db.Sessions.AsNoTracking().Where(s => s.Id == caller.SessionId).Select(s => s.Scope).FirstOrDefaultAsync(ct);
+        // Note: a session of the JSON API has no scopes and sees the standard claims of each; a client's sees its grant's.
+        var scopes = granted is null ? UserInfoScopes : granted.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (granted is not null && !scopes.Contains(Scopes.OpenId))
+        {
+            // OIDC Core §5.3: userinfo answers tokens granted openid (RFC 6750 §3.1).
+            http.Response.Headers.WWWAuthenticate = "Bearer error=\"insufficient_scope\", scope=\"openid\"";
+            return Results.Json(new { error = "insufficient_scope", error_description = "This access token was not granted the openid scope." },
+                statusCode: StatusCodes.Status403Forbidden);
+        }
         var user = await SignedInUser.ReadAsync(http, db, caller.UserId, ct);
         var key = await keyring.GetAsync(user.Id, ct);
-        // Note: Latchkey's access tokens carry no scope; the app's own clients see the standard claims of every scope.
-        return Results.Json(OidcUserClaims.Json(user, UserProfiles.View(user, key), UserInfoScopes));
+        return Results.Json(OidcUserClaims.Json(user, UserProfiles.View(user, key), scopes));
     }
 
     internal static async Task<IResult> EndSessionAsync(CurrentApp app, HttpContext http, BrowserSessions browserSessions, SessionService sessions, CancellationToken ct)

@@ -35,7 +35,7 @@ public static class OidcProvider
             server.SetAuthorizationEndpointUris(OidcPaths.Authorize)
                 .SetTokenEndpointUris(OidcPaths.Token)
                 .SetEndSessionEndpointUris(OidcPaths.EndSession);
-            server.AllowAuthorizationCodeFlow().AllowRefreshTokenFlow();
+            server.AllowAuthorizationCodeFlow().AllowRefreshTokenFlow().AllowClientCredentialsFlow();
             server.RequireProofKeyForCodeExchange();
             // Note: scopes are the client registry's (AuthorizationRequestValidation), per app.
             server.DisableScopeValidation();

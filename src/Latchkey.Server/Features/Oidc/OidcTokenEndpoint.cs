@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Latchkey.Server.Features.Apps;
 using Latchkey.Server.Features.Pin;
 using Latchkey.Server.Features.Sessions;
+using Latchkey.Server.Features.Tokens;
 using Latchkey.Server.Features.Users;
 using Latchkey.Server.Infrastructure.KeyStore;
 using Latchkey.Server.Infrastructure.Persistence;
@@ -24,7 +25,7 @@ public static class OidcTokenEndpoint
 {
     public static async Task<IResult> ExchangeAsync(
         CurrentApp app, HttpContext http, OidcCodeRedemptions redemptions, SessionService sessions, RefreshRotation rotation,
-        UserKeyring keyring, LatchkeyDbContext db, CancellationToken ct)
+        UserKeyring keyring, LatchkeyDbContext db, AccessTokens accessTokens, CancellationToken ct)
     {
         var request = http.GetOpenIddictServerRequest();
         if (request is null)
@@ -37,11 +38,15 @@ public static class OidcTokenEndpoint
             {
                 return await RedeemCodeAsync(app.App, http, request, redemptions, sessions, keyring, db, ct);
             }
+            if (request.IsClientCredentialsGrantType())
+            {
+                return await ClientCredentialsGrant.IssueAsync(app.App, http, request, db, accessTokens, ct);
+            }
             if (request.IsRefreshTokenGrantType())
             {
                 var unlock = new PinUnlock((string?)request["pin"], string.Equals((string?)request["unloaded"], "true", StringComparison.OrdinalIgnoreCase));
                 var tokens = await rotation.RefreshAsync(app.App, request.RefreshToken!, unlock, request.ClientId, ct);
-                LatchkeyTokensInAnswer.Set(http, new LatchkeyTokensInAnswer.Issued(tokens, IncludeRefreshToken: true, Scope: null));
+                LatchkeyTokensInAnswer.Set(http, LatchkeyTokensInAnswer.Issued.ForUser(tokens, includeRefreshToken: true));
                 var identity = new ClaimsIdentity(OidcProvider.Scheme, Claims.Name, Claims.Role);
                 identity.SetClaim(Claims.Subject, tokens.User.Id.ToString());
                 return Results.SignIn(new ClaimsPrincipal(identity), authenticationScheme: OidcProvider.Scheme);
@@ -74,10 +79,11 @@ public static class OidcTokenEndpoint
         var view = UserProfiles.View(user, key);
         Guid sessionId = default;
         var redeem = redemptions.RedeemAlongside(app.Id, codeId);
+        var scopes = code.GetScopes();
         Tokens.TokenResponse tokens;
         try
         {
-            tokens = await sessions.StartAsync(app, user, key, view, device: null, new SessionStart(request.ClientId, s =>
+            tokens = await sessions.StartAsync(app, user, key, view, device: null, new SessionStart(request.ClientId, string.Join(' ', scopes), s =>
             {
                 sessionId = s.Id;
                 redeem(s);
@@ -93,9 +99,7 @@ public static class OidcTokenEndpoint
             // The code was redeemed already, or at the same moment (perhaps on another node): the first one won.
             return await ReplayedAsync(redemptions, codeId, ct);
         }
-        var scopes = code.GetScopes();
-        LatchkeyTokensInAnswer.Set(http, new LatchkeyTokensInAnswer.Issued(tokens, IncludeRefreshToken: scopes.Contains(Scopes.OfflineAccess),
-            Scope: string.Join(' ', scopes)));
+        LatchkeyTokensInAnswer.Set(http, LatchkeyTokensInAnswer.Issued.ForUser(tokens, includeRefreshToken: scopes.Contains(Scopes.OfflineAccess)));
         return Results.SignIn(IdentityTokenPrincipal(code, user, view, sessionId, scopes), authenticationScheme: OidcProvider.Scheme);
     }
 

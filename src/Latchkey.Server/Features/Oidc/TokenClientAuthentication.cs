@@ -9,8 +9,8 @@ namespace Latchkey.Server.Features.Oidc;
 /// <summary>
 /// Authenticates the client of a token request against the app's registry (degraded mode checks
 /// none): a confidential client by its secret (<c>client_secret_basic</c> or <c>client_secret_post</c>,
-/// which OpenIddict reads alike), a public client by its id alone, never with a secret. Only a
-/// confidential client may use <c>client_credentials</c>.
+/// which OpenIddict reads alike), a public client by its id alone, never with a secret. So only a
+/// confidential client gets through to <c>client_credentials</c>, for which OpenIddict requires a secret.
 /// </summary>
 public sealed class TokenClientAuthentication(OidcClientLookup clients) : IOpenIddictServerHandler<ProcessAuthenticationContext>
 {
@@ -43,11 +43,6 @@ public sealed class TokenClientAuthentication(OidcClientLookup clients) : IOpenI
         if (!string.IsNullOrEmpty(context.ClientSecret))
         {
             context.Reject(OpenIddictConstants.Errors.InvalidClient, "A public client has no secret; send its client_id alone.");
-            return;
-        }
-        if (context.Request.IsClientCredentialsGrantType())
-        {
-            context.Reject(OpenIddictConstants.Errors.UnauthorizedClient, "Only a confidential client may use client_credentials.");
         }
     }
 }

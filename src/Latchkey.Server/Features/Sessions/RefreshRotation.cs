@@ -224,7 +224,7 @@ public sealed class RefreshRotation(
     {
         var view = await profiles.ViewAsync(found.User, ct);
         return await sessions.AnswerAsync(app, found.User, found.Session.Id, refreshToken, expiresAt, view, ct,
-            new IssueFacts(found.ActiveKeyId, found.HoldsCustomRoles));
+            new IssueFacts(found.ActiveKeyId, found.HoldsCustomRoles) { Scope = found.Session.Scope });
     }
 
     /// <summary>A presented refresh token with its session and user, and what issuing its successor's access token needs.</summary>

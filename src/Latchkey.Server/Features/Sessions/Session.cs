@@ -10,6 +10,9 @@ namespace Latchkey.Server.Features.Sessions;
 /// </summary>
 public sealed class Session : ITenantOwned
 {
+    /// <summary>Room for every scope a client may hold (<see cref="OidcClients.OidcClientRules"/>) and the standard ones.</summary>
+    public const int MaxScopeLength = (OidcClients.OidcClientRules.MaxScopes + 5) * (OidcClients.OidcClientRules.MaxScopeLength + 1);
+
     public Guid Id { get; set; }
     public required string AppId { get; set; }
     public Guid UserId { get; set; }
@@ -27,6 +30,8 @@ public sealed class Session : ITenantOwned
     public int PinFailures { get; set; }
     /// <summary>X1: the OpenID Connect client the session was started for; null for the JSON API. Its refresh tokens are that client's.</summary>
     public string? ClientId { get; set; }
+    /// <summary>X1: the scopes granted to <see cref="ClientId"/> (space-separated), named in its access tokens and read by userinfo.</summary>
+    public string? Scope { get; set; }
 }
 
 public static class RevokeReasons
@@ -66,6 +71,7 @@ internal sealed class SessionConfiguration : IEntityTypeConfiguration<Session>
         session.Property(s => s.AppId).HasMaxLength(64);
         session.Property(s => s.RevokedReason).HasMaxLength(32);
         session.Property(s => s.ClientId).HasMaxLength(OidcClients.OidcClientRules.MaxClientIdLength);
+        session.Property(s => s.Scope).HasMaxLength(Session.MaxScopeLength);
         session.HasIndex(s => s.UserId);
         // The cleanup job finds ended sessions by these.
         session.HasIndex(s => s.ExpiresAt);

@@ -45,6 +45,7 @@ public sealed class SessionService(LatchkeyDbContext db, AccessTokens accessToke
             CreatedAt = now,
             LastSeenAt = now,
             ClientId = start.ClientId,
+            Scope = start.Scope,
         };
         var refreshToken = Secrets.NewToken();
         var row = NewRefreshToken(app, session.Id, refreshToken, parentId: null, now);
@@ -55,7 +56,7 @@ public sealed class SessionService(LatchkeyDbContext db, AccessTokens accessToke
         // P5: every sign-in, whichever way in (this is the one gate all pass), with the route it came by.
         audit.RecordSelf(app.Id, user.Id, AuditActions.SignIn, $"session={session.Id}" + (audit.Route is { } route ? $"; via={route}" : ""));
         await db.SaveChangesAsync(ct);
-        return await AnswerAsync(app, user, session.Id, refreshToken, row.ExpiresAt, view, ct);
+        return await AnswerAsync(app, user, session.Id, refreshToken, row.ExpiresAt, view, ct, IssueFacts.Unknown with { Scope = start.Scope });
     }
 
     internal async Task<TokenResponse> AnswerAsync(App app, User user, Guid sessionId, string refreshToken, DateTime refreshExpiresAt, UserView view,
@@ -64,7 +65,7 @@ public sealed class SessionService(LatchkeyDbContext db, AccessTokens accessToke
         var now = clock.GetUtcNow().UtcDateTime;
         var access = await accessTokens.CreateAsync(app, user, sessionId, facts, ct);
         return new TokenResponse(access, app.Settings.AccessTokenLifetimeSeconds, refreshToken,
-            Math.Max(0, (int)(refreshExpiresAt - now).TotalSeconds), Plans.PlanRules.Show(view, user, now));
+            Math.Max(0, (int)(refreshExpiresAt - now).TotalSeconds), Plans.PlanRules.Show(view, user, now)) { Scope = facts.Scope };
     }
 
     internal static RefreshToken NewRefreshToken(App app, Guid sessionId, string token, Guid? parentId, DateTime now) => new()
@@ -113,7 +114,7 @@ public sealed class SessionService(LatchkeyDbContext db, AccessTokens accessToke
 }
 
 /// <summary>How a session starts: through the JSON API, or for an OpenID Connect client with rows saved alongside.</summary>
-public sealed record SessionStart(string? ClientId, Action<Session>? AddAlongside)
+public sealed record SessionStart(string? ClientId, string? Scope, Action<Session>? AddAlongside)
 {
-    public static readonly SessionStart Api = new(null, null);
+    public static readonly SessionStart Api = new(null, null, null);
 }

@@ -9,6 +9,9 @@ public sealed record ValidatedAccessToken(JsonWebToken Jwt, string AppId, Guid U
     public DateTime ExpiresAt => Jwt.ValidTo;
 }
 
+/// <summary>A <c>client_credentials</c> token whose signature, issuer, audience and expiry hold: the client it names.</summary>
+public sealed record ValidatedClientToken(JsonWebToken Jwt, string AppId, string ClientId, string? Scope);
+
 /// <summary>The outcome of a check: the token, or why it is not one (a sentence a client can show).</summary>
 public sealed record AccessTokenCheck(ValidatedAccessToken? Token, string? Failure)
 {
@@ -62,29 +65,66 @@ public sealed class AccessTokenValidator(SigningKeys signingKeys, Issuers issuer
 
     public async Task<AccessTokenCheck> CheckAsync(string token, CancellationToken ct)
     {
+        var (jwt, appId, failure) = await ValidateSignedAsync(token, ct);
+        if (jwt is null)
+        {
+            return AccessTokenCheck.Refused(failure!);
+        }
+        if (!PayloadString(jwt, JwtRegisteredClaimNames.Sub, out var sub) || !Guid.TryParse(sub, out var userId)
+            || !PayloadString(jwt, JwtRegisteredClaimNames.Sid, out var sid) || !Guid.TryParse(sid, out var sessionId))
+        {
+            return AccessTokenCheck.Refused(PayloadString(jwt, LatchkeyClaims.ClientId, out _)
+                ? "The access token is a client's (client_credentials): it names no user."
+                : "The access token lacks its subject or session.");
+        }
+        var expired = jwt.ValidTo <= clock.GetUtcNow().UtcDateTime;
+        return new AccessTokenCheck(new ValidatedAccessToken(jwt, appId!, userId, sessionId, expired), null);
+    }
+
+    /// <summary>
+    /// A <c>client_credentials</c> token (<see cref="AccessTokens.CreateForClientAsync"/>) checked like
+    /// any access token: null unless it is one, unexpired, of a client named in both sub and client_id.
+    /// </summary>
+    public async Task<ValidatedClientToken?> CheckClientTokenAsync(string token, CancellationToken ct)
+    {
+        var (jwt, appId, _) = await ValidateSignedAsync(token, ct);
+        if (jwt is null || jwt.TryGetPayloadValue<object>(JwtRegisteredClaimNames.Sid, out _)
+            || !PayloadString(jwt, LatchkeyClaims.ClientId, out var clientId)
+            || !PayloadString(jwt, JwtRegisteredClaimNames.Sub, out var sub) || sub != clientId
+            || jwt.ValidTo <= clock.GetUtcNow().UtcDateTime)
+        {
+            return null;
+        }
+        var scope = PayloadString(jwt, LatchkeyClaims.Scope, out var granted) ? granted : null;
+        return new ValidatedClientToken(jwt, appId!, clientId, scope);
+    }
+
+    /// <summary>The checks every access token passes: its shape, typ, alg, a published key, signature, issuer and audience.</summary>
+    private async Task<(JsonWebToken? Jwt, string? AppId, string? Failure)> ValidateSignedAsync(string token, CancellationToken ct)
+    {
         // Note: our tokens are JWS compact (three parts). A JWE (five) or any other shape is refused
         // before a parser sees it: the handler would try to decrypt a JWE, and its parts throw.
         if (token.Length is 0 or > MaxLength || token.Count(c => c == '.') != 2 || !Handler.CanReadToken(token))
         {
-            return AccessTokenCheck.Refused(NotAJwt);
+            return (null, null, NotAJwt);
         }
         if (Read(token) is not { } jwt)
         {
-            return AccessTokenCheck.Refused(NotAJwt);
+            return (null, null, NotAJwt);
         }
         if (!IsAccessTokenType(jwt))
         {
-            return AccessTokenCheck.Refused("The token is not an access token (typ at+jwt).");
+            return (null, null, "The token is not an access token (typ at+jwt).");
         }
         if (!HeaderString(jwt, JwtHeaderParameterNames.Alg, out var alg) || alg != SigningKeys.Es256
             || !HeaderString(jwt, JwtHeaderParameterNames.Kid, out var kid) || kid.Length is 0 or > 64)
         {
-            return AccessTokenCheck.Refused(UnknownKey);
+            return (null, null, UnknownKey);
         }
         var key = await signingKeys.FindPublishedAsync(kid, ct);
         if (key is null)
         {
-            return AccessTokenCheck.Refused(UnknownKey);
+            return (null, null, UnknownKey);
         }
         var appId = key.Value.Row.AppId;
         var result = await Handler.ValidateTokenAsync(jwt, new TokenValidationParameters
@@ -101,15 +141,9 @@ public sealed class AccessTokenValidator(SigningKeys signingKeys, Issuers issuer
         });
         if (!result.IsValid)
         {
-            return AccessTokenCheck.Refused("The access token is not valid.");
+            return (null, null, "The access token is not valid.");
         }
-        if (!PayloadString(jwt, JwtRegisteredClaimNames.Sub, out var sub) || !Guid.TryParse(sub, out var userId)
-            || !PayloadString(jwt, JwtRegisteredClaimNames.Sid, out var sid) || !Guid.TryParse(sid, out var sessionId))
-        {
-            return AccessTokenCheck.Refused("The access token lacks its subject or session.");
-        }
-        var expired = jwt.ValidTo <= clock.GetUtcNow().UtcDateTime;
-        return new AccessTokenCheck(new ValidatedAccessToken(jwt, appId, userId, sessionId, expired), null);
+        return (jwt, appId, null);
     }
 
     /// <summary>

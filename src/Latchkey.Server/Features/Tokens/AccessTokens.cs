@@ -55,12 +55,49 @@ public sealed class AccessTokens(SigningKeys keys, Issuers issuers, RoleGrants r
         {
             descriptor.Claims[LatchkeyClaims.PlanExpires] = PlanRules.UnixSeconds(planEnds);
         }
+        if (facts.Scope is { Length: > 0 } scope)
+        {
+            descriptor.Claims[LatchkeyClaims.Scope] = scope;
+        }
         // Note: custom roles as they are at sign-in and refresh; the app's backend reads them from here.
         var granted = facts.HoldsCustomRoles == false ? RoleGrants.Granted.None : await roleGrants.ForUserAsync(app.Id, user.Id, ct);
         if (granted.Any)
         {
             descriptor.Claims[LatchkeyClaims.Roles] = granted.Roles.ToArray();
             descriptor.Claims[LatchkeyClaims.Permissions] = granted.Permissions.ToArray();
+        }
+        return Handler.CreateToken(descriptor);
+    }
+
+    /// <summary>
+    /// A token for one of the app's confidential clients itself (the <c>client_credentials</c> grant):
+    /// no user and no session; <c>sub</c> and <c>client_id</c> name the client (RFC 9068 §2.2),
+    /// <c>scope</c> what it was granted. Latchkey's user endpoints do not take it; the app's servers
+    /// check it against the JWKS or by introspection.
+    /// </summary>
+    public async Task<string> CreateForClientAsync(App app, string clientId, IReadOnlyList<string> scopes, CancellationToken ct)
+    {
+        var signingKey = await keys.GetActiveAsync(app.Id, ct);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var descriptor = new SecurityTokenDescriptor
+        {
+            TokenType = TokenType,
+            Issuer = issuers.For(app.Id),
+            Audience = app.Id,
+            IssuedAt = now,
+            NotBefore = now,
+            Expires = now + app.Settings.AccessTokenLifetime,
+            SigningCredentials = new SigningCredentials(signingKey, SecurityAlgorithms.EcdsaSha256),
+            Claims = new Dictionary<string, object>
+            {
+                [JwtRegisteredClaimNames.Sub] = clientId,
+                [LatchkeyClaims.ClientId] = clientId,
+                [JwtRegisteredClaimNames.Jti] = Base64Url.Encode(RandomNumberGenerator.GetBytes(16)),
+            },
+        };
+        if (scopes.Count > 0)
+        {
+            descriptor.Claims[LatchkeyClaims.Scope] = string.Join(' ', scopes);
         }
         return Handler.CreateToken(descriptor);
     }
@@ -73,6 +110,9 @@ public sealed class AccessTokens(SigningKeys keys, Issuers issuers, RoleGrants r
 /// </summary>
 public readonly record struct IssueFacts(string? ActiveKeyId, bool? HoldsCustomRoles)
 {
+    /// <summary>X1: the scopes granted to the session's OpenID Connect client (its access tokens name them); null for the JSON API.</summary>
+    public string? Scope { get; init; }
+
     public static IssueFacts Unknown => default;
 }
 
@@ -86,4 +126,8 @@ public static class LatchkeyClaims
     public const string Roles = "roles";
     /// <summary>The union of their custom roles' permissions (a JSON array), present with <see cref="Roles"/>.</summary>
     public const string Permissions = "permissions";
+    /// <summary>The client a <c>client_credentials</c> token was issued to (RFC 9068 §2.2).</summary>
+    public const string ClientId = "client_id";
+    /// <summary>The scopes granted to the token's client, space-separated (RFC 9068 §2.2.3); absent from the JSON API's tokens.</summary>
+    public const string Scope = "scope";
 }

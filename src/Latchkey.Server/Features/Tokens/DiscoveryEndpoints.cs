@@ -56,7 +56,7 @@ public static class DiscoveryEndpoints
             ["userinfo_endpoint"] = $"{issuer}/{Oidc.OidcPaths.UserInfo}",
             ["end_session_endpoint"] = $"{issuer}/{Oidc.OidcPaths.EndSession}",
             ["scopes_supported"] = Oidc.OidcClientLookup.StandardScopes,
-            ["grant_types_supported"] = new[] { "authorization_code", "refresh_token" },
+            ["grant_types_supported"] = new[] { "authorization_code", "refresh_token", "client_credentials" },
             ["response_types_supported"] = new[] { "code" },
             ["response_modes_supported"] = new[] { "query", "fragment", "form_post" },
             ["code_challenge_methods_supported"] = new[] { "S256" },
@@ -69,11 +69,12 @@ public static class DiscoveryEndpoints
             ["claims_parameter_supported"] = false,
             ["request_parameter_supported"] = false,
             ["request_uri_parameter_supported"] = false,
-            // RFC 8414: the app's servers introspect and revoke with an app server key over HTTP Basic.
+            // RFC 8414: the app's servers (an app server key over HTTP Basic) and confidential clients introspect;
+            // they and public clients (their client_id alone) revoke.
             ["introspection_endpoint"] = $"{issuer}/oauth/introspect",
-            ["introspection_endpoint_auth_methods_supported"] = new[] { "client_secret_basic" },
+            ["introspection_endpoint_auth_methods_supported"] = new[] { "client_secret_basic", "client_secret_post" },
             ["revocation_endpoint"] = $"{issuer}/oauth/revoke",
-            ["revocation_endpoint_auth_methods_supported"] = new[] { "client_secret_basic" },
+            ["revocation_endpoint_auth_methods_supported"] = new[] { "none", "client_secret_basic", "client_secret_post" },
             ["claims_supported"] = new[]
             {
                 "iss", "aud", "sub", "sid", "iat", "exp", "auth_time", "amr", "nonce", "at_hash", "role", "plan",

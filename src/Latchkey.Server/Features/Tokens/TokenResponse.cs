@@ -17,6 +17,10 @@ public sealed record TokenResponse(
     [JsonPropertyName("token_type")]
     public string TokenType => "Bearer";
 
+    /// <summary>X1: the scopes granted to an OpenID Connect client's session (the provider's token endpoint answers them).</summary>
+    [JsonIgnore]
+    public string? Scope { get; init; }
+
     /// <summary>In an open app whose flow verifies emails, the verification that was started.</summary>
     [JsonPropertyName("verification")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

@@ -147,7 +147,9 @@ public abstract class OidcBadInputTests(ServerFixture fixture) : OidcTest(fixtur
             (new() { ["grant_type"] = "authorization_code", ["client_id"] = "native", ["code"] = "not.a.code", ["code_verifier"] = "y", ["redirect_uri"] = "com.example.app:/oauth/callback" }, "invalid_grant"),
             (new() { ["grant_type"] = "refresh_token", ["client_id"] = "native", ["refresh_token"] = "unknown" }, "invalid_grant"),
             (new() { ["grant_type"] = "refresh_token", ["client_id"] = "native", ["client_secret"] = "a secret", ["refresh_token"] = "unknown" }, "invalid_client"),
-            (new() { ["grant_type"] = "client_credentials", ["client_id"] = "native" }, "unsupported_grant_type"),
+            // client_credentials needs a client's secret, which a public client has none of.
+            (new() { ["grant_type"] = "client_credentials", ["client_id"] = "native" }, "invalid_request"),
+            (new() { ["grant_type"] = "client_credentials", ["client_id"] = "native", ["client_secret"] = "a secret" }, "invalid_client"),
         })
         {
             var (status, body) = await browser.TokenAsync(token, form, Ct);

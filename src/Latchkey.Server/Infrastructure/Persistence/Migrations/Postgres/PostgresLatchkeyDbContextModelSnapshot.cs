@@ -848,6 +848,10 @@ namespace Latchkey.Server.Infrastructure.Persistence.Migrations.Postgres
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
 
+                    b.Property<string>("Scope")
+                        .HasMaxLength(5555)
+                        .HasColumnType("character varying(5555)");
+
                     b.Property<Guid>("UserId")
                         .HasColumnType("uuid");
 
