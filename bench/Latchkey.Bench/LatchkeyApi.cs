@@ -107,6 +107,18 @@ public sealed class LatchkeyApi : IDisposable
         await EnsureAsync(created, "creating the app", ct);
     }
 
+    /// <summary>Registers a public (native) OpenID Connect client of the bench app (the admin API; after <see cref="CreateBenchAppAsync"/>).</summary>
+    public async Task RegisterPublicClientAsync(string clientId, string redirectUri, CancellationToken ct)
+    {
+        using var create = new HttpRequestMessage(HttpMethod.Post, $"v1/admin/apps/{AppId}/clients")
+        {
+            Content = JsonContent.Create(new { clientId, name = clientId, type = "public", redirectUris = new[] { redirectUri } }),
+        };
+        create.Headers.Authorization = new("Bearer", _adminToken);
+        using var created = await _http.SendAsync(create, ct);
+        await EnsureAsync(created, "registering the OpenID Connect client", ct);
+    }
+
     public Task<(Outcome Outcome, string? RefreshToken)> SignUpAsync(BenchUser user, CancellationToken ct) =>
         PostForTokensAsync($"v1/apps/{AppId}/signup", new { email = user.Email, password = user.Password }, ct);
 

@@ -9,6 +9,8 @@ public sealed record NodeResults(
     PhaseResult SignUp,
     PhaseResult Login,
     PhaseResult Refresh,
+    PhaseResult OidcSignIn,
+    PhaseResult OidcRefresh,
     PhaseResult Jwks,
     PhaseResult Discovery,
     PhaseResult Me,
@@ -21,7 +23,7 @@ public sealed record NodeResults(
 
 /// <summary>
 /// A Latchkey node on the database through every phase: sign-ups first (they make the refresh
-/// chains), logins, refreshes, the GETs, the overload test, the mixed load for RSS, and in a full
+/// chains), logins, refreshes, the OpenID Connect sign-in and refresh, the GETs, the overload test, the mixed load for RSS, and in a full
 /// run code sign-ins and the link wake-up across two nodes.
 /// </summary>
 public static class NodePhases
@@ -91,6 +93,17 @@ public static class NodePhases
         var login = Logged(db, await HashingPhase(new WrkLoad("password login", "login.lua", root, LatchkeyApi.LoginPath, options.HashConnections) { DataFile = usersFile }));
         await Seeding.EnsureChainsAsync(api, pool, 3 * options.RefreshConnections, ct);
         var refresh = Logged(db, await Phase(new WrkLoad("refresh", "refresh.lua", root, LatchkeyApi.RefreshPath, options.RefreshConnections) { Tokens = TokenUse.Rotate, Pool = pool }));
+        // X1: the provider's sign-in from a browser that holds the session, and its refresh, beside /token.
+        using var oidc = await OidcClient.StartAsync(api, root, users[0], ct);
+        Log.Info($"{db.Name}: OIDC sign-in with {options.IoWorkers} workers");
+        var oidcSignIn = Logged(db, await LoadRunner.RunAsync("OIDC sign-in (authorize + code exchange)", options.IoWorkers, options.Timing,
+            _ => async token => (await oidc.SignInAsync(token)).Outcome, ct, () => server.CpuTime));
+        var oidcPool = new TokenPool();
+        await oidc.EnsureChainsAsync(oidcPool, 3 * options.RefreshConnections, ct);
+        var oidcRefresh = Logged(db, await Phase(new WrkLoad("OIDC refresh", "oidc-refresh.lua", root, OidcClient.TokenPath, options.RefreshConnections)
+        {
+            Tokens = TokenUse.Rotate, Pool = oidcPool, Environment = new Dictionary<string, string> { ["LATCHKEY_WRK_CLIENT_ID"] = OidcClient.ClientId },
+        }));
         var jwks = Logged(db, await Phase(new WrkLoad("JWKS GET", "get.lua", root, LatchkeyApi.JwksPath, options.GetConnections)));
         var discovery = Logged(db, await Phase(new WrkLoad("discovery GET", "get.lua", root, LatchkeyApi.DiscoveryPath, options.GetConnections)));
         var bearer = $"Authorization: Bearer {await api.AccessTokenAsync(users[0], ct)}";
@@ -124,7 +137,7 @@ public static class NodePhases
 
         var warnings = server.Warnings;
         await server.StopAsync();
-        return new NodeResults(jwksDocument, idleRss, signUp, login, refresh, jwks, discovery, me, caching, overload, mixed, codeSignIn, linkWakeup, warnings);
+        return new NodeResults(jwksDocument, idleRss, signUp, login, refresh, oidcSignIn, oidcRefresh, jwks, discovery, me, caching, overload, mixed, codeSignIn, linkWakeup, warnings);
     }
 
     /// <summary>The mixed load's connections: a quarter of the GET phases' per GET stream, half the refresh phase's.</summary>

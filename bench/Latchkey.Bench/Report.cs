@@ -37,7 +37,7 @@ public sealed class Report(BenchOptions options)
             {
                 md.AppendLine($"| {db.Database} | {row.Target} | {row.Latchkey} | {row.Reference} | {row.Ratio} | {row.Goal} | **{row.Result}** | {row.Note} |");
             }
-            verdicts.Add(I($"{db.Database} {rows.Count(r => r.Passed == true)} of {rows.Count} pass"));
+            verdicts.Add(I($"{db.Database} {rows.Count(r => r.Passed == true)} of {rows.Count(r => r.Passed is not null)} pass"));
         }
         md.AppendLine().AppendLine(string.Join("; ", verdicts) + ".").AppendLine();
 
@@ -47,7 +47,7 @@ public sealed class Report(BenchOptions options)
         foreach (var db in _databases)
         {
             var n = db.Node;
-            foreach (var phase in new[] { n.SignUp, n.Login, n.Refresh, n.Jwks, n.Discovery, n.Me, n.CodeSignIn, n.LinkWakeup }.OfType<PhaseResult>())
+            foreach (var phase in new[] { n.SignUp, n.Login, n.Refresh, n.OidcSignIn, n.OidcRefresh, n.Jwks, n.Discovery, n.Me, n.CodeSignIn, n.LinkWakeup }.OfType<PhaseResult>())
             {
                 Row(md, db.Database, "Latchkey", phase);
             }

@@ -34,6 +34,9 @@ public static class Targets
                 node.IdleRss is { } idle ? idle <= 150L * 1024 * 1024 : null),
         };
         rows.AddRange(OverloadRows(node.Overload));
+        // X1 (issue 14): the provider's figures beside the JSON API's /token; no goal of their own.
+        rows.Add(Beside("OIDC refresh (provider's token endpoint) beside /token refresh", node.OidcRefresh, node.Refresh));
+        rows.Add(Beside("OIDC sign-in (authorize from the browser session + code exchange) beside /token refresh", node.OidcSignIn, node.Refresh));
         return rows;
     }
 
@@ -46,6 +49,14 @@ public static class Targets
         return new TargetRow(target, I($"{latchkey.OpsPerSecond:0.0}/s"), I($"{limitName} {limit.OpsPerSecond:0.0}/s"),
             ratio is { } x ? I($"{x * 100:0.0}%") : "—", I($"≥ {goal * 100:0}%"),
             ratio is { } y ? y >= goal && errorShare <= MaxErrorShare : null, note);
+    }
+
+    private static TargetRow Beside(string target, PhaseResult latchkey, PhaseResult reference)
+    {
+        var ratio = reference.OpsPerSecond > 0 ? latchkey.OpsPerSecond / reference.OpsPerSecond : (double?)null;
+        return new TargetRow(target, I($"{latchkey.OpsPerSecond:0.0}/s, p99 {Ms(latchkey.P99Ms)}"),
+            I($"/token {reference.OpsPerSecond:0.0}/s, p99 {Ms(reference.P99Ms)}"), ratio is { } x ? I($"{x * 100:0.0}%") : "—", "—", null,
+            latchkey.ErrorCount > 0 ? I($"{latchkey.ErrorCount} errors") + Report.ErrorDetail(latchkey) : "");
     }
 
     private static TargetRow Memory(NodeResults node, CeilingResults ceiling)

@@ -7,6 +7,7 @@ using Latchkey.Server.Features.Sessions;
 using Latchkey.Server.Features.SignUp;
 using Latchkey.Server.Features.Tokens;
 using Latchkey.Server.Features.Users;
+using Latchkey.Server.Infrastructure.KeyStore;
 using Latchkey.Server.Infrastructure.Problems;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -47,18 +48,30 @@ public static class CodeLoginEndpoints
         CurrentApp app, SendRequest request, UserAccounts accounts, ChallengeService challenges, CancellationToken ct)
     {
         var handle = HandleInput.Parse(request.Email, request.Phone, request.Device, required: true)!.Value;
+        var started = await StartAsync(app.App, handle, request.Device, accounts, challenges, ct);
+        return TypedResults.Accepted((string?)null, started);
+    }
+
+    /// <summary>
+    /// Sends a code to <paramref name="handle"/>: a sign-in for a known user, a sign-up for an unknown
+    /// one where the app lets people sign up, a decoy otherwise (the answer is the same). The JSON API
+    /// and the provider's sign-in page (X1) both start here.
+    /// </summary>
+    public static async Task<CodeSent> StartAsync(App app, Handle handle, Device? device, UserAccounts accounts, ChallengeService challenges,
+        CancellationToken ct)
+    {
         var method = handle.IsEmail ? SignInMethods.EmailCode : SignInMethods.SmsCode;
         if (!app.Settings.Allows(method))
         {
             throw Problems.InvalidField(handle.IsEmail ? "email" : "phone", $"This app does not sign in with {(handle.IsEmail ? "email" : "SMS")} codes.");
         }
         var user = handle.IsEmail
-            ? await accounts.FindByEmailAsync(app.App, handle.Value, ct)
-            : await accounts.FindByPhoneAsync(app.App, handle.Value, ct);
+            ? await accounts.FindByEmailAsync(app, handle.Value, ct)
+            : await accounts.FindByPhoneAsync(app, handle.Value, ct);
         var (purpose, decoy) = user is not null
             ? (ChallengePurposes.Login, user.Disabled)
             : (ChallengePurposes.Signup, !app.Settings.SelfSignupAllowed);
-        var started = await challenges.StartAsync(app.App, new ChallengeRequest
+        var started = await challenges.StartAsync(app, new ChallengeRequest
         {
             // Note: a decoy is stored as a sign-in, so the throttle treats it like a real one.
             Purpose = decoy ? ChallengePurposes.Login : purpose,
@@ -67,19 +80,26 @@ public static class CodeLoginEndpoints
             Flow = SignupFlows.Code,
             MessageKind = MessageKinds.LoginCode,
             UserId = user?.Id,
-            Payload = new ChallengePayload { Device = request.Device },
+            Payload = new ChallengePayload { Device = device },
             Decoy = decoy,
-            Language = HandleInput.Language(request.Device),
+            Language = HandleInput.Language(device),
         }, ct);
-        return TypedResults.Accepted((string?)null, new CodeSent(started.Challenge.Id, started.ExpiresIn));
+        return new CodeSent(started.Challenge.Id, started.ExpiresIn);
     }
 
     internal static async Task<Ok<TokenResponse>> VerifyAsync(
         CurrentApp app, VerifyRequest request, ChallengeService challenges, VerificationFlows flows, MfaGate mfa, CancellationToken ct)
     {
-        var challenge = await challenges.VerifyCodeAsync(app.App, request.ChallengeId!.Value, request.Code,
-            [ChallengePurposes.Login, ChallengePurposes.Signup], ct);
-        var (user, key) = await flows.CompleteAsync(app.App, challenge, ct);
+        var (user, key, challenge) = await CompleteAsync(app.App, request.ChallengeId!.Value, request.Code, challenges, flows, ct);
         return TypedResults.Ok(await mfa.StartSessionAsync(app.App, user, key, request.Device ?? challenges.Payload(challenge).Device, ct));
+    }
+
+    /// <summary>The user a right code signs in (created now where the code was a sign-up's), with the spent challenge.</summary>
+    public static async Task<(User User, UserKey Key, Challenge Challenge)> CompleteAsync(App app, Guid challengeId, string? code,
+        ChallengeService challenges, VerificationFlows flows, CancellationToken ct)
+    {
+        var challenge = await challenges.VerifyCodeAsync(app, challengeId, code, [ChallengePurposes.Login, ChallengePurposes.Signup], ct);
+        var (user, key) = await flows.CompleteAsync(app, challenge, ct);
+        return (user, key, challenge);
     }
 }

@@ -1,5 +1,7 @@
 using System.Security.Claims;
 using Latchkey.Server.Features.Apps;
+using Latchkey.Server.Features.Challenges;
+using Latchkey.Server.Features.Recovery;
 using Latchkey.Server.Features.Login;
 using Latchkey.Server.Features.Mfa;
 using Latchkey.Server.Features.Passwords;
@@ -21,10 +23,12 @@ namespace Latchkey.Server.Features.Oidc;
 /// <summary>
 /// The authorization endpoint once OpenIddict has accepted the request (client, redirect URI,
 /// PKCE, response type): Latchkey decides who signs in. The browser session of the app signs in
-/// at once unless the request asks again; otherwise the sign-in page takes the password and, for
-/// a user with one, the second factor, and the code is issued to the client's redirect URI.
+/// at once unless the request asks again; otherwise the sign-in page takes the password or a code
+/// sent by email or SMS (AuthorizeEndpoint.Codes.cs) and, for a user with one, the second factor,
+/// and the code is issued to the client's redirect URI. The page also resets a forgotten password
+/// (AuthorizeEndpoint.Recovery.cs).
 /// </summary>
-public sealed class AuthorizeEndpoint(
+public sealed partial class AuthorizeEndpoint(
     BrowserSessions browserSessions,
     IAntiforgery antiforgery,
     UserAccounts accounts,
@@ -35,6 +39,9 @@ public sealed class AuthorizeEndpoint(
     MfaGate mfa,
     MfaSignIns mfaSignIns,
     MfaCompletion mfaCompletion,
+    FirstFactorSeal firstFactors,
+    ChallengeService challenges,
+    PasswordRecovery recovery,
     LatchkeyDbContext db,
     TimeProvider clock)
 {
@@ -55,16 +62,25 @@ public sealed class AuthorizeEndpoint(
     private async Task<IResult> AuthorizeAsync(App app, HttpContext http, OpenIddictRequest request, CancellationToken ct)
     {
         var form = http.Request.HasFormContentType ? await http.Request.ReadFormAsync(ct) : null;
-        var step = form?[SignInPage.Fields.Step].ToString();
-        if (step is SignInPage.Steps.Password or SignInPage.Steps.SecondFactor)
+        // Note: a second button's step comes after the form's hidden one (SignInPage.Steps).
+        var step = form?[SignInPage.Fields.Step].LastOrDefault();
+        if (form is not null && step is not null && SignInPage.Steps.All.Contains(step))
         {
             if (!await IsOwnFormAsync(http))
             {
-                return PasswordPage(app, http, request, form![SignInPage.Fields.Handle], "This page had expired. Sign in again.");
+                return PasswordPage(app, http, request, form[SignInPage.Fields.Handle], "This page had expired. Sign in again.");
             }
-            return step == SignInPage.Steps.Password
-                ? await CheckPasswordAsync(app, http, request, form!, ct)
-                : await CheckSecondFactorAsync(app, http, request, form!, ct);
+            return step switch
+            {
+                SignInPage.Steps.Password => await CheckPasswordAsync(app, http, request, form, ct),
+                SignInPage.Steps.SecondFactor => await CheckSecondFactorAsync(app, http, request, form, ct),
+                SignInPage.Steps.SendCode => await SendCodeAsync(app, http, request, form, ct),
+                SignInPage.Steps.Code => await CheckCodeAsync(app, http, request, form, ct),
+                SignInPage.Steps.Recover => SignInPage.Recover(app, request, Antiforgery(http), form[SignInPage.Fields.Handle], error: null),
+                SignInPage.Steps.SendRecovery => await SendRecoveryAsync(app, http, request, form, ct),
+                SignInPage.Steps.RecoveryCode => await ResetPasswordAsync(app, http, request, form, ct),
+                _ => PasswordPage(app, http, request, form[SignInPage.Fields.Handle], error: null),
+            };
         }
 
         var signed = browserSessions.Read(http, app);
@@ -103,13 +119,19 @@ public sealed class AuthorizeEndpoint(
         {
             return PasswordPage(app, http, request, handle, problem.Message);
         }
+        return await FirstFactorPassedAsync(app, http, request, user, AuthenticationMethodReferences.Password, ct);
+    }
+
+    /// <summary>After a password or a code: the second factor where the user has one and the app asks, else the code for the client.</summary>
+    private async Task<IResult> FirstFactorPassedAsync(App app, HttpContext http, OpenIddictRequest request, User user, string amr, CancellationToken ct)
+    {
         var enrolled = MfaRules.Asks(app.Settings) ? await mfa.EnrolledMethodsAsync(app, user, ct) : [];
         if (MfaRules.Asks(app.Settings) && MfaRules.HasFactor(enrolled))
         {
             var mfaToken = await mfaSignIns.StartAsync(app, user, enrolled, device: null, ct);
-            return SignInPage.SecondFactor(app, request, Antiforgery(http), mfaToken, enrolled, error: null);
+            return SignInPage.SecondFactor(app, request, Antiforgery(http), mfaToken, enrolled, firstFactors.Seal(mfaToken, amr), error: null);
         }
-        return SignedIn(app, http, request, user, [AuthenticationMethodReferences.Password]);
+        return SignedIn(app, http, request, user, [amr]);
     }
 
     private async Task<IResult> CheckSecondFactorAsync(App app, HttpContext http, OpenIddictRequest request, IFormCollection form, CancellationToken ct)
@@ -117,19 +139,21 @@ public sealed class AuthorizeEndpoint(
         var mfaToken = form[SignInPage.Fields.MfaToken].ToString();
         var method = form[SignInPage.Fields.Method].ToString();
         var code = form[SignInPage.Fields.Code].ToString();
-        if (mfaToken.Length is 0 or > 64 || method.Length is 0 or > 16 || code.Length > 64)
+        var seal = form[SignInPage.Fields.FirstFactor].ToString();
+        var first = mfaToken.Length is 0 or > 64 ? null : firstFactors.Open(seal, mfaToken);
+        if (first is null || method.Length is 0 or > 16 || code.Length > 64)
         {
             return PasswordPage(app, http, request, handle: null, "Sign in again.");
         }
         try
         {
             var done = await mfaCompletion.VerifyAsync(app, mfaToken, method, code, assertion: null, ct);
-            return SignedIn(app, http, request, done.User, [AuthenticationMethodReferences.Password, AuthenticationMethodReferences.OneTimePassword]);
+            return SignedIn(app, http, request, done.User, [.. new[] { first, AuthenticationMethodReferences.OneTimePassword }.Distinct()]);
         }
         catch (ProblemException problem) when (problem is { Status: < 500, Code: "code_invalid" or "invalid_request" })
         {
             var offered = form[SignInPage.Fields.Methods].ToString().Split(',', StringSplitOptions.RemoveEmptyEntries).Take(4).ToList();
-            return SignInPage.SecondFactor(app, request, Antiforgery(http), mfaToken, offered, problem.Message);
+            return SignInPage.SecondFactor(app, request, Antiforgery(http), mfaToken, offered, seal, problem.Message);
         }
         catch (ProblemException problem) when (problem.Status < 500)
         {

@@ -26,6 +26,7 @@ public static class OidcProvider
         services.AddScoped<OidcClientLookup>();
         services.AddScoped<OidcCodeRedemptions>();
         services.AddSingleton<BrowserSessions>();
+        services.AddSingleton<FirstFactorSeal>();
         // Note: OpenIddict sees only its own endpoints (UseOidcProvider); no other request pays for it.
         services.AddSingleton<IAuthenticationSchemeProvider, ProtocolSchemesOnlyOnProtocolPaths>();
 

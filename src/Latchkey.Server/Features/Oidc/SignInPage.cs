@@ -22,6 +22,11 @@ public static class SignInPage
         public const string MfaToken = "lk_mfa_token";
         public const string Method = "lk_method";
         public const string Code = "lk_code";
+        /// <summary>The code sign-in's challenge (its code decides; the id alone signs nobody in).</summary>
+        public const string Challenge = "lk_challenge";
+        public const string NewPassword = "lk_new_password";
+        /// <summary>How the first factor was given, sealed to the pending second-factor sign-in (<see cref="FirstFactorSeal"/>).</summary>
+        public const string FirstFactor = "lk_first";
         /// <summary>The methods the second-factor step offers (shown only: the pending sign-in decides).</summary>
         public const string Methods = "lk_methods";
         /// <summary>ASP.NET Core antiforgery's form field (its default name, shared with the console).</summary>
@@ -30,26 +35,148 @@ public static class SignInPage
         public static bool IsOwn(string name) => name.StartsWith("lk_", StringComparison.Ordinal) || name == Antiforgery;
     }
 
+    /// <summary>
+    /// What a post asks for. The form's hidden step is its default; a second button (a code instead of
+    /// the password, password recovery) names its own, which the browser sends after the hidden one.
+    /// </summary>
     public static class Steps
     {
+        public const string Start = "start";
         public const string Password = "password";
         public const string SecondFactor = "mfa";
+        public const string SendCode = "code-send";
+        public const string Code = "code";
+        public const string Recover = "recover";
+        public const string SendRecovery = "recover-send";
+        public const string RecoveryCode = "recover-code";
+
+        public static readonly string[] All = [Start, Password, SecondFactor, SendCode, Code, Recover, SendRecovery, RecoveryCode];
     }
 
-    public static IResult Password(App app, OpenIddictRequest request, string antiforgery, string? handle, string? error) =>
-        Render($"Sign in to {app.Name}", $"""
-            {Alert(error)}
+    /// <summary>
+    /// The first page: the handle, and the password where the app signs in with one; a button for a
+    /// code by email or SMS where the app sends them (an unknown address then signs up, where the app
+    /// lets people), and one for password recovery.
+    /// </summary>
+    public static IResult Password(App app, OpenIddictRequest request, string antiforgery, string? handle, string? error, string? notice = null)
+    {
+        var settings = app.Settings;
+        var password = settings.Allows(SignInMethods.Password);
+        var codes = CodeChannels(app);
+        var form = new StringBuilder();
+        form.Append($"""
             <form method="post" action="">
-            {Carried(request, antiforgery, Steps.Password)}
-            <label for="handle">{(app.Settings.UsernamesEnabled ? "Email or user name" : "Email")}</label>
+            {Carried(request, antiforgery, password ? Steps.Password : Steps.SendCode)}
+            <label for="handle">{HandleLabel(app)}</label>
             <input id="handle" name="{Fields.Handle}" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required maxlength="320" value="{Encode(handle)}">
-            <label for="password">Password</label>
-            <input id="password" name="{Fields.Password}" type="password" autocomplete="current-password" required maxlength="4096">
+            """);
+        if (password)
+        {
+            form.Append($"""
+                <label for="password">Password</label>
+                <input id="password" name="{Fields.Password}" type="password" autocomplete="current-password" required maxlength="4096">
+                <button type="submit">Sign in</button>
+                """);
+            if (codes is not null)
+            {
+                form.Append($"""<button type="submit" class="secondary" name="{Fields.Step}" value="{Steps.SendCode}" formnovalidate>{codes} instead</button>""");
+            }
+            form.Append($"""<button type="submit" class="link" name="{Fields.Step}" value="{Steps.Recover}" formnovalidate>Forgot your password?</button>""");
+        }
+        else
+        {
+            form.Append($"""<button type="submit">{codes ?? "Send me a sign-in code"}</button>""");
+        }
+        form.Append("</form>");
+        if (settings.SelfSignupAllowed && codes is not null)
+        {
+            form.Append($"""<p>New here? {(codes.Contains("Text", StringComparison.Ordinal) ? "Give your email or phone" : "Give your email")} and get a code: your account is made when you enter it.</p>""");
+        }
+        return Render($"Sign in to {app.Name}", Alert(error) + Notice(notice) + form, request,
+            error is null ? StatusCodes.Status200OK : StatusCodes.Status401Unauthorized);
+    }
+
+    /// <summary>After a code was sent: the code, and a button for a new one.</summary>
+    public static IResult CodeEntry(App app, OpenIddictRequest request, string antiforgery, Guid challengeId, string handle, int expiresIn, string? error) =>
+        Render("Enter your code", $"""
+            {Alert(error)}
+            <p role="status">If {Encode(handle)} can get codes from {Encode(app.Name)}, one is on its way. It works for {Math.Max(1, expiresIn / 60)} minutes.</p>
+            <form method="post" action="">
+            {Carried(request, antiforgery, Steps.Code)}
+            <input type="hidden" name="{Fields.Challenge}" value="{challengeId}">
+            <input type="hidden" name="{Fields.Handle}" value="{Encode(handle)}">
+            <label for="code">Code</label>
+            <input id="code" name="{Fields.Code}" type="text" inputmode="numeric" autocomplete="one-time-code" required maxlength="16">
             <button type="submit">Sign in</button>
+            <button type="submit" class="link" name="{Fields.Step}" value="{Steps.SendCode}" formnovalidate>Send a new code</button>
             </form>
             """, request, error is null ? StatusCodes.Status200OK : StatusCodes.Status401Unauthorized);
 
-    public static IResult SecondFactor(App app, OpenIddictRequest request, string antiforgery, string mfaToken, IReadOnlyList<string> methods, string? error)
+    /// <summary>Password recovery, first step: the email to send the app's reset code or link to.</summary>
+    public static IResult Recover(App app, OpenIddictRequest request, string antiforgery, string? handle, string? error) =>
+        Render("Reset your password", $"""
+            {Alert(error)}
+            <form method="post" action="">
+            {Carried(request, antiforgery, Steps.SendRecovery)}
+            <label for="handle">Email</label>
+            <input id="handle" name="{Fields.Handle}" type="email" autocomplete="email" required maxlength="320" value="{Encode(handle is not null && handle.Contains('@') ? handle : null)}">
+            <button type="submit">Send me a reset {(app.Settings.PasswordRecovery == RecoveryFlows.Link ? "link" : "code")}</button>
+            <button type="submit" class="link" name="{Fields.Step}" value="{Steps.Start}" formnovalidate>Back to sign-in</button>
+            </form>
+            """, request, error is null ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest);
+
+    /// <summary>Password recovery, second step: the code and the new password (a reset link is opened from the email instead).</summary>
+    public static IResult RecoveryCode(App app, OpenIddictRequest request, string antiforgery, string email, string? error) =>
+        app.Settings.PasswordRecovery == RecoveryFlows.Link
+            ? Render("Check your email", $"""
+                <p role="status">If {Encode(email)} has an account at {Encode(app.Name)}, a link to choose a new password is on its way. Open it, then sign in here.</p>
+                <form method="post" action="">
+                {Carried(request, antiforgery, Steps.Start)}
+                <input type="hidden" name="{Fields.Handle}" value="{Encode(email)}">
+                <button type="submit">Back to sign-in</button>
+                </form>
+                """, request, StatusCodes.Status200OK)
+            : Render("Choose a new password", $"""
+                {Alert(error)}
+                <p role="status">If {Encode(email)} has an account at {Encode(app.Name)}, a code is on its way.</p>
+                <form method="post" action="">
+                {Carried(request, antiforgery, Steps.RecoveryCode)}
+                <input type="hidden" name="{Fields.Handle}" value="{Encode(email)}">
+                <label for="code">Code</label>
+                <input id="code" name="{Fields.Code}" type="text" inputmode="numeric" autocomplete="one-time-code" required maxlength="16">
+                <label for="new-password">New password</label>
+                <input id="new-password" name="{Fields.NewPassword}" type="password" autocomplete="new-password" required maxlength="4096">
+                <button type="submit">Set the new password</button>
+                <button type="submit" class="link" name="{Fields.Step}" value="{Steps.Start}" formnovalidate>Back to sign-in</button>
+                </form>
+                """, request, error is null ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest);
+
+    private static string HandleLabel(App app)
+    {
+        var kinds = new List<string> { "Email" };
+        if (app.Settings.Allows(SignInMethods.SmsCode))
+        {
+            kinds.Add("phone");
+        }
+        if (app.Settings.UsernamesEnabled && app.Settings.Allows(SignInMethods.Password))
+        {
+            kinds.Add("user name");
+        }
+        return kinds.Count == 1 ? kinds[0] : string.Join(", ", kinds[..^1]) + " or " + kinds[^1];
+    }
+
+    /// <summary>The code button's words for the app's code methods, or null when it sends none.</summary>
+    private static string? CodeChannels(App app) =>
+        (app.Settings.Allows(SignInMethods.EmailCode), app.Settings.Allows(SignInMethods.SmsCode)) switch
+        {
+            (true, true) => "Email or text me a code",
+            (true, false) => "Email me a code",
+            (false, true) => "Text me a code",
+            _ => null,
+        };
+
+    public static IResult SecondFactor(App app, OpenIddictRequest request, string antiforgery, string mfaToken, IReadOnlyList<string> methods,
+        string firstFactor, string? error)
     {
         var codeMethods = methods.Where(m => m is MfaMethods.Totp or MfaMethods.Recovery).ToList();
         if (codeMethods.Count == 0)
@@ -71,6 +198,7 @@ public static class SignInPage
             {Carried(request, antiforgery, Steps.SecondFactor)}
             <input type="hidden" name="{Fields.MfaToken}" value="{Encode(mfaToken)}">
             <input type="hidden" name="{Fields.Methods}" value="{Encode(string.Join(',', methods))}">
+            <input type="hidden" name="{Fields.FirstFactor}" value="{Encode(firstFactor)}">
             <fieldset><legend>I have</legend>{choices}</fieldset>
             <label for="code">Code</label>
             <input id="code" name="{Fields.Code}" type="text" inputmode="numeric" autocomplete="one-time-code" required maxlength="64">
@@ -89,6 +217,8 @@ public static class SignInPage
     public static IResult SignedOut() => Render("You are signed out", "<p>You can close this page.</p>", request: null, StatusCodes.Status200OK);
 
     private static string Alert(string? error) => error is null ? "" : $"""<p class="error" role="alert">{Encode(error)}</p>""";
+
+    private static string Notice(string? notice) => notice is null ? "" : $"""<p role="status">{Encode(notice)}</p>""";
 
     /// <summary>The authorization request's parameters, carried through the form (the request is validated again on each post).</summary>
     private static string Carried(OpenIddictRequest request, string antiforgery, string step)

@@ -23,6 +23,8 @@ public static class HtmlPages
             body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;line-height:1.5;color:#1b1b1f}
             button,input{font:inherit;padding:.6rem .8rem;border-radius:.4rem;width:100%;box-sizing:border-box;margin:.4rem 0}
             button{background:#1b4dd8;color:#fff;border:0;cursor:pointer}
+            button.secondary{background:#fff;color:#1b4dd8;border:1px solid #1b4dd8}
+            button.link{background:none;color:#1b4dd8;padding:.2rem 0;width:auto;text-decoration:underline}
             label{display:block;margin-top:.8rem}
             .error{color:#a4141b}
             </style>

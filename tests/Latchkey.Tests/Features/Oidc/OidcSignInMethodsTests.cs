@@ -1,0 +1,145 @@
+using System.Net;
+using Latchkey.Tests.Infrastructure;
+using Microsoft.IdentityModel.JsonWebTokens;
+
+namespace Latchkey.Tests.Features.Oidc;
+
+/// <summary>
+/// X1: the sign-in page offers the app's other ways in besides the password: a code by email or
+/// SMS (an unknown address signs up by it where the app lets people), password recovery by code,
+/// and a page without any password field for an app that has none; the app's IP ranges hold.
+/// </summary>
+public abstract class OidcSignInMethodsTests(ServerFixture fixture) : OidcTest(fixture)
+{
+    private static readonly string[] EveryMethod = ["password", "emailCode", "smsCode"];
+
+    [Fact]
+    public async Task A_code_by_email_signs_in_and_an_unknown_address_signs_up_by_it()
+    {
+        var app = await CreateAppAsync(new { methods = EveryMethod });
+        await RegisterAsync(app, "native", NativeRedirect);
+        var email = NewEmail();
+        await SignUpAsync(app, email);
+        using var browser = new OidcBrowser(Factory);
+        var (verifier, challenge) = OidcBrowser.Pkce();
+        var authorize = $"/v1/apps/{app}/oauth/authorize" + OidcBrowser.AuthorizeQuery("native", NativeRedirect, challenge);
+        var page = await browser.GetAsync(authorize, Ct);
+        var html = await page.Content.ReadAsStringAsync(Ct);
+        Assert.Contains("<label for=\"handle\">Email or phone</label>", html);
+        Assert.Contains(">Email or text me a code instead</button>", html);
+        Assert.Contains(">Forgot your password?</button>", html);
+
+        var codePage = await browser.SubmitAsync(page, authorize, Step("code-send", ("lk_handle", email)), Ct);
+        Assert.Equal(HttpStatusCode.OK, codePage.StatusCode);
+        Assert.Contains("<label for=\"code\">Code</label>", await codePage.Content.ReadAsStringAsync(Ct));
+        var code = CodeFrom(await LatestMessageAsync(app, email, "loginCode"));
+        var wrong = await browser.SubmitAsync(codePage, authorize, new Dictionary<string, string> { ["lk_code"] = Other(code) }, Ct);
+        Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        Assert.Contains("role=\"alert\"", await wrong.Content.ReadAsStringAsync(Ct));
+        var redirect = OidcBrowser.RedirectParameters(await browser.SubmitAsync(wrong, authorize, new Dictionary<string, string> { ["lk_code"] = code }, Ct),
+            NativeRedirect);
+        var (status, tokens) = await browser.TokenAsync($"/v1/apps/{app}/oauth/token", CodeExchange("native", redirect["code"], verifier), Ct);
+        Assert.True(status == HttpStatusCode.OK, tokens.ToJsonString());
+        var idToken = new JsonWebToken(Str(tokens, "id_token"));
+        Assert.Equal(email, idToken.GetClaim("email").Value);
+        Assert.Equal(["otp"], idToken.Claims.Where(c => c.Type == "amr").Select(c => c.Value));
+
+        // An address without an account: the code makes one, as the JSON API's code sign-in does.
+        using var newcomer = new OidcBrowser(Factory);
+        var stranger = NewEmail("new");
+        var sent = await newcomer.SubmitAsync(await newcomer.GetAsync(authorize, Ct), authorize, Step("code-send", ("lk_handle", stranger)), Ct);
+        var made = OidcBrowser.RedirectParameters(await newcomer.SubmitAsync(sent, authorize,
+            new Dictionary<string, string> { ["lk_code"] = CodeFrom(await LatestMessageAsync(app, stranger, "loginCode")) }, Ct), NativeRedirect);
+        var (_, newTokens) = await newcomer.TokenAsync($"/v1/apps/{app}/oauth/token", CodeExchange("native", made["code"], verifier), Ct);
+        Assert.Equal(stranger, new JsonWebToken(Str(newTokens, "id_token")).GetClaim("email").Value);
+    }
+
+    [Fact]
+    public async Task A_code_by_sms_signs_in_with_amr_sms()
+    {
+        var app = await CreateAppAsync(new { methods = EveryMethod });
+        await RegisterAsync(app, "native", NativeRedirect);
+        using var browser = new OidcBrowser(Factory);
+        var (verifier, challenge) = OidcBrowser.Pkce();
+        var authorize = $"/v1/apps/{app}/oauth/authorize" + OidcBrowser.AuthorizeQuery("native", NativeRedirect, challenge, scope: "openid phone");
+        const string phone = "+442079460958";
+        var sent = await browser.SubmitAsync(await browser.GetAsync(authorize, Ct), authorize, Step("code-send", ("lk_handle", "+44 20 7946 0958")), Ct);
+        Assert.Equal(HttpStatusCode.OK, sent.StatusCode);
+        var redirect = OidcBrowser.RedirectParameters(await browser.SubmitAsync(sent, authorize,
+            new Dictionary<string, string> { ["lk_code"] = CodeFrom(await LatestMessageAsync(app, phone, "loginCode")) }, Ct), NativeRedirect);
+        var (_, tokens) = await browser.TokenAsync($"/v1/apps/{app}/oauth/token", CodeExchange("native", redirect["code"], verifier), Ct);
+        var idToken = new JsonWebToken(Str(tokens, "id_token"));
+        Assert.Equal(phone, idToken.GetClaim("phone_number").Value);
+        Assert.Equal(["sms"], idToken.Claims.Where(c => c.Type == "amr").Select(c => c.Value));
+    }
+
+    [Fact]
+    public async Task A_forgotten_password_is_reset_by_code_on_the_page_and_then_signs_in()
+    {
+        var (app, email) = await AppWithClientAndUserAsync("native");
+        using var browser = new OidcBrowser(Factory);
+        var (_, challenge) = OidcBrowser.Pkce();
+        var authorize = $"/v1/apps/{app}/oauth/authorize" + OidcBrowser.AuthorizeQuery("native", NativeRedirect, challenge);
+        var recover = await browser.SubmitAsync(await browser.GetAsync(authorize, Ct), authorize, Step("recover", ("lk_handle", email)), Ct);
+        Assert.Contains("Reset your password", await recover.Content.ReadAsStringAsync(Ct));
+        var codePage = await browser.SubmitAsync(recover, authorize, new Dictionary<string, string> { ["lk_handle"] = email }, Ct);
+        Assert.Contains("<label for=\"new-password\">New password</label>", await codePage.Content.ReadAsStringAsync(Ct));
+        var code = CodeFrom(await LatestMessageAsync(app, email, "recoveryCode"));
+        const string changed = "a brand new passphrase 7";
+
+        var weak = await browser.SubmitAsync(codePage, authorize, new Dictionary<string, string> { ["lk_code"] = code, ["lk_new_password"] = "short" }, Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, weak.StatusCode);
+        Assert.Contains("at least", await weak.Content.ReadAsStringAsync(Ct));
+        var done = await browser.SubmitAsync(weak, authorize, new Dictionary<string, string> { ["lk_code"] = code, ["lk_new_password"] = changed }, Ct);
+        var signInAgain = await done.Content.ReadAsStringAsync(Ct);
+        Assert.Equal(HttpStatusCode.OK, done.StatusCode);
+        Assert.Contains("Your password is changed.", signInAgain);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await browser.SignInAsync(done, authorize, email, GoodPassword, Ct)).StatusCode);
+        var page = await browser.GetAsync(authorize, Ct);
+        OidcBrowser.RedirectParameters(await browser.SignInAsync(page, authorize, email, changed, Ct), NativeRedirect);
+
+        // An unknown address gets the same answer and no message.
+        using var other = new OidcBrowser(Factory);
+        var unknown = NewEmail("nobody");
+        var answer = await other.SubmitAsync(await other.GetAsync(authorize, Ct), authorize, Step("recover-send", ("lk_handle", unknown)), Ct);
+        Assert.Contains($"If {unknown} has an account", await answer.Content.ReadAsStringAsync(Ct));
+        Assert.Empty(await OutboxAsync(app, unknown));
+    }
+
+    [Fact]
+    public async Task An_app_without_passwords_shows_no_password_field_and_the_ip_ranges_hold()
+    {
+        var app = await CreateAppAsync(new { methods = new[] { "emailCode" } });
+        await RegisterAsync(app, "native", NativeRedirect);
+        using var browser = new OidcBrowser(Factory);
+        var (_, challenge) = OidcBrowser.Pkce();
+        var authorize = $"/v1/apps/{app}/oauth/authorize" + OidcBrowser.AuthorizeQuery("native", NativeRedirect, challenge);
+        var html = await (await browser.GetAsync(authorize, Ct)).Content.ReadAsStringAsync(Ct);
+        Assert.DoesNotContain("type=\"password\"", html);
+        Assert.Contains("<button type=\"submit\">Email me a code</button>", html);
+        Assert.DoesNotContain("Forgot your password?", html);
+
+        var closed = await CreateAppAsync(new { ipRanges = new[] { "192.0.2.0/24" } });
+        await RegisterAsync(closed, "native", NativeRedirect);
+        var refused = await browser.GetAsync($"/v1/apps/{closed}/oauth/authorize" + OidcBrowser.AuthorizeQuery("native", NativeRedirect, challenge), Ct);
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Null(refused.Headers.Location);
+    }
+
+    /// <summary>A second button's step, as the browser sends it: after the form's hidden one.</summary>
+    private static Dictionary<string, string> Step(string step, params (string Name, string Value)[] fields)
+    {
+        var form = fields.ToDictionary(f => f.Name, f => f.Value);
+        form["lk_step"] = step;
+        return form;
+    }
+
+    private static string Other(string code) => code[0] == '0' ? "1" + code[1..] : "0" + code[1..];
+}
+
+[Collection(SqliteCollection.Name)]
+public sealed class OidcSignInMethodsTests_Sqlite(SqliteServer server) : OidcSignInMethodsTests(server);
+
+[Collection(PostgresCollection.Name)]
+public sealed class OidcSignInMethodsTests_Postgres(PostgresServer server) : OidcSignInMethodsTests(server);
