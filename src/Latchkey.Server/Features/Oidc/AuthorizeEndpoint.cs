@@ -26,7 +26,7 @@ namespace Latchkey.Server.Features.Oidc;
 /// at once unless the request asks again; otherwise the sign-in page takes the password or a code
 /// sent by email or SMS (AuthorizeEndpoint.Codes.cs) and, for a user with one, the second factor,
 /// and the code is issued to the client's redirect URI. The page also resets a forgotten password
-/// (AuthorizeEndpoint.Recovery.cs).
+/// (AuthorizeEndpoint.Recovery.cs) and signs new users up by the app's flow (AuthorizeEndpoint.SignUp.cs).
 /// </summary>
 public sealed partial class AuthorizeEndpoint(
     BrowserSessions browserSessions,
@@ -42,6 +42,8 @@ public sealed partial class AuthorizeEndpoint(
     FirstFactorSeal firstFactors,
     ChallengeService challenges,
     PasswordRecovery recovery,
+    PasswordPolicy policy,
+    SendBudget budget,
     LatchkeyDbContext db,
     TimeProvider clock)
 {
@@ -79,6 +81,9 @@ public sealed partial class AuthorizeEndpoint(
                 SignInPage.Steps.Recover => SignInPage.Recover(app, request, Antiforgery(http), form[SignInPage.Fields.Handle], error: null),
                 SignInPage.Steps.SendRecovery => await SendRecoveryAsync(app, http, request, form, ct),
                 SignInPage.Steps.RecoveryCode => await ResetPasswordAsync(app, http, request, form, ct),
+                SignInPage.Steps.SignUp => SignInPage.SignUp(app, request, Antiforgery(http), form[SignInPage.Fields.Handle], username: null, error: null),
+                SignInPage.Steps.CreateAccount => await CreateAccountAsync(app, http, request, form, ct),
+                SignInPage.Steps.SignUpCode => await CheckSignUpCodeAsync(app, http, request, form, ct),
                 _ => PasswordPage(app, http, request, form[SignInPage.Fields.Handle], error: null),
             };
         }

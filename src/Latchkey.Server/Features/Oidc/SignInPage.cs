@@ -11,7 +11,7 @@ namespace Latchkey.Server.Features.Oidc;
 /// visible labels. The form posts back to the authorization endpoint with the request's own
 /// parameters, so nothing of the request is kept on the server between the two steps.
 /// </summary>
-public static class SignInPage
+public static partial class SignInPage
 {
     /// <summary>The form's own fields; every other field is the authorization request's.</summary>
     public static class Fields
@@ -25,6 +25,7 @@ public static class SignInPage
         /// <summary>The code sign-in's challenge (its code decides; the id alone signs nobody in).</summary>
         public const string Challenge = "lk_challenge";
         public const string NewPassword = "lk_new_password";
+        public const string Username = "lk_username";
         /// <summary>How the first factor was given, sealed to the pending second-factor sign-in (<see cref="FirstFactorSeal"/>).</summary>
         public const string FirstFactor = "lk_first";
         /// <summary>The methods the second-factor step offers (shown only: the pending sign-in decides).</summary>
@@ -49,8 +50,11 @@ public static class SignInPage
         public const string Recover = "recover";
         public const string SendRecovery = "recover-send";
         public const string RecoveryCode = "recover-code";
+        public const string SignUp = "signup";
+        public const string CreateAccount = "signup-send";
+        public const string SignUpCode = "signup-code";
 
-        public static readonly string[] All = [Start, Password, SecondFactor, SendCode, Code, Recover, SendRecovery, RecoveryCode];
+        public static readonly string[] All = [Start, Password, SecondFactor, SendCode, Code, Recover, SendRecovery, RecoveryCode, SignUp, CreateAccount, SignUpCode];
     }
 
     /// <summary>
@@ -82,13 +86,17 @@ public static class SignInPage
                 form.Append($"""<button type="submit" class="secondary" name="{Fields.Step}" value="{Steps.SendCode}" formnovalidate>{codes} instead</button>""");
             }
             form.Append($"""<button type="submit" class="link" name="{Fields.Step}" value="{Steps.Recover}" formnovalidate>Forgot your password?</button>""");
+            if (settings.SelfSignupAllowed)
+            {
+                form.Append($"""<button type="submit" class="link" name="{Fields.Step}" value="{Steps.SignUp}" formnovalidate>New here? Create an account</button>""");
+            }
         }
         else
         {
             form.Append($"""<button type="submit">{codes ?? "Send me a sign-in code"}</button>""");
         }
         form.Append("</form>");
-        if (settings.SelfSignupAllowed && codes is not null)
+        if (settings.SelfSignupAllowed && codes is not null && !password)
         {
             form.Append($"""<p>New here? {(codes.Contains("Text", StringComparison.Ordinal) ? "Give your email or phone" : "Give your email")} and get a code: your account is made when you enter it.</p>""");
         }
@@ -151,14 +159,14 @@ public static class SignInPage
                 </form>
                 """, request, error is null ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest);
 
-    private static string HandleLabel(App app)
+    private static string HandleLabel(App app, bool withUsername = true)
     {
         var kinds = new List<string> { "Email" };
         if (app.Settings.Allows(SignInMethods.SmsCode))
         {
             kinds.Add("phone");
         }
-        if (app.Settings.UsernamesEnabled && app.Settings.Allows(SignInMethods.Password))
+        if (withUsername && app.Settings.UsernamesEnabled && app.Settings.Allows(SignInMethods.Password))
         {
             kinds.Add("user name");
         }

@@ -51,6 +51,36 @@ public static class SignUpEndpoints
         CurrentApp app, SignUpRequest request, UserAccounts accounts, PasswordHasher hasher, PasswordPolicy policy,
         VerificationFlows flows, MfaGate mfa, SendBudget budget, CancellationToken ct)
     {
+        var started = await StartAsync(app.App, request, accounts, hasher, policy, flows, budget, ct);
+        if (started.Pending is { } pending)
+        {
+            return TypedResults.Accepted($"/v1/apps/{app.Id}/signup/{pending.VerificationId}", pending);
+        }
+        var (created, handle) = (started.Created!, started.Handle);
+        var tokens = await mfa.StartSessionAsync(app.App, created.User, created.Key, request.Device, ct);
+        if (app.Settings.SignupFlow == SignupFlows.None)
+        {
+            return TypedResults.Ok(tokens);
+        }
+        var verification = await flows.StartAsync(app.App, ChallengePurposes.Verify, handle, created.User.Id, null, HandleInput.Language(request.Device), ct,
+            sendBudgetSpent: true);
+        return TypedResults.Ok(tokens with { Verification = verification });
+    }
+
+    /// <summary>
+    /// What a sign-up started: in an open app the user (a session and, where the flow says so, the
+    /// verification follow), in a registered one the pending verification that will create them.
+    /// </summary>
+    public sealed record Started(Handle Handle, UserAccounts.Created? Created, VerificationStarted? Pending);
+
+    /// <summary>
+    /// Checks a sign-up (every bad field at once), admits it to the hashing queue, spends the address's
+    /// budgets and either creates the user (open) or sends the code or link that will (registered).
+    /// The JSON API and the provider's sign-in page (X1) both start here.
+    /// </summary>
+    public static async Task<Started> StartAsync(App app, SignUpRequest request, UserAccounts accounts, PasswordHasher hasher, PasswordPolicy policy,
+        VerificationFlows flows, SendBudget budget, CancellationToken ct)
+    {
         var settings = app.Settings;
         if (settings.AccessMode == AccessModes.InviteOnly)
         {
@@ -63,7 +93,7 @@ public static class SignUpEndpoints
         // Every bad field at once, so that a form can show them all.
         var fields = new FieldErrors();
         var parsed = fields.Check(() => HandleInput.Parse(request.Email, request.Phone, request.Device, required: true));
-        var details = NewAccountInput.Check(app.App, parsed, request.Username, request.Password, request.Metadata, policy, fields);
+        var details = NewAccountInput.Check(app, parsed, request.Username, request.Password, request.Metadata, policy, fields);
         fields.Check(() => JsonLimits.EnsureSmallObject(request.Parameters, "parameters"));
         fields.ThrowIfAny();
         var handle = parsed!.Value;
@@ -72,24 +102,24 @@ public static class SignUpEndpoints
         // Before anything is hashed or sent: the address's sign-ups, and the budgets of the code or link that will follow.
         var sends = settings.AccessMode == AccessModes.Registered || settings.SignupFlow != SignupFlows.None;
         await budget.EnsureSignUpAllowedAsync(app.Id, sends ? handle : null, ct);
-        await accounts.EnsureAvailableAsync(app.App, handle.IsEmail ? handle.Value : null, handle.IsEmail ? null : handle.Value, details.FoldedUsername, null, ct);
+        await accounts.EnsureAvailableAsync(app, handle.IsEmail ? handle.Value : null, handle.IsEmail ? null : handle.Value, details.FoldedUsername, null, ct);
         var passwordHash = request.Password is { Length: > 0 } password ? await hasher.HashAsync(password, ct) : null;
         var language = HandleInput.Language(request.Device);
 
         if (settings.AccessMode == AccessModes.Registered)
         {
-            var pending = await flows.StartAsync(app.App, ChallengePurposes.Signup, handle, null, new ChallengePayload
+            var pending = await flows.StartAsync(app, ChallengePurposes.Signup, handle, null, new ChallengePayload
             {
                 Username = details.Username,
                 PasswordHash = passwordHash,
                 Metadata = request.Metadata,
                 Device = request.Device,
             }, language, ct, sendBudgetSpent: true);
-            return TypedResults.Accepted($"/v1/apps/{app.Id}/signup/{pending.VerificationId}", pending);
+            return new Started(handle, null, pending);
         }
 
         // Open: a session at once; the email or phone is verified afterwards where the flow says so.
-        var created = await accounts.CreateAsync(app.App, new NewUser
+        var created = await accounts.CreateAsync(app, new NewUser
         {
             Email = handle.IsEmail ? handle.Value : null,
             Phone = handle.IsEmail ? null : handle.Value,
@@ -97,13 +127,7 @@ public static class SignUpEndpoints
             PasswordHash = passwordHash,
             Metadata = request.Metadata,
         }, ct);
-        var tokens = await mfa.StartSessionAsync(app.App, created.User, created.Key, request.Device, ct);
-        if (settings.SignupFlow == SignupFlows.None)
-        {
-            return TypedResults.Ok(tokens);
-        }
-        var verification = await flows.StartAsync(app.App, ChallengePurposes.Verify, handle, created.User.Id, null, language, ct, sendBudgetSpent: true);
-        return TypedResults.Ok(tokens with { Verification = verification });
+        return new Started(handle, created, null);
     }
 
     internal static async Task<Ok<TokenResponse>> VerifyAsync(

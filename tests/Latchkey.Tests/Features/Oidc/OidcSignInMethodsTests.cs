@@ -127,6 +127,52 @@ public abstract class OidcSignInMethodsTests(ServerFixture fixture) : OidcTest(f
         Assert.Null(refused.Headers.Location);
     }
 
+    [Fact]
+    public async Task New_users_sign_up_on_the_page_by_the_apps_flow()
+    {
+        // Open, no verification: the account is made and signed in at once.
+        var (open, existing) = await AppWithClientAndUserAsync("native");
+        using var browser = new OidcBrowser(Factory);
+        var (verifier, challenge) = OidcBrowser.Pkce();
+        var authorize = $"/v1/apps/{open}/oauth/authorize" + OidcBrowser.AuthorizeQuery("native", NativeRedirect, challenge);
+        var first = await browser.GetAsync(authorize, Ct);
+        Assert.Contains(">New here? Create an account</button>", await first.Content.ReadAsStringAsync(Ct));
+        var form = await browser.SubmitAsync(first, authorize, Step("signup"), Ct);
+        Assert.Contains("<label for=\"new-password\">Password</label>", await form.Content.ReadAsStringAsync(Ct));
+        var taken = await browser.SubmitAsync(form, authorize, new Dictionary<string, string> { ["lk_handle"] = existing, ["lk_new_password"] = GoodPassword }, Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, taken.StatusCode);
+        Assert.Contains("role=\"alert\"", await taken.Content.ReadAsStringAsync(Ct));
+        var email = NewEmail("joined");
+        var weak = await browser.SubmitAsync(taken, authorize, new Dictionary<string, string> { ["lk_handle"] = email, ["lk_new_password"] = "short" }, Ct);
+        Assert.Contains("at least", await weak.Content.ReadAsStringAsync(Ct));
+        var redirect = OidcBrowser.RedirectParameters(await browser.SubmitAsync(weak, authorize,
+            new Dictionary<string, string> { ["lk_handle"] = email, ["lk_new_password"] = GoodPassword }, Ct), NativeRedirect);
+        var (_, tokens) = await browser.TokenAsync($"/v1/apps/{open}/oauth/token", CodeExchange("native", redirect["code"], verifier), Ct);
+        Assert.Equal(email, new JsonWebToken(Str(tokens, "id_token")).GetClaim("email").Value);
+
+        // Registered with codes: nothing is signed in before the code that makes the account.
+        var registered = await CreateAppAsync(new { accessMode = "registered", signupFlow = "code" });
+        await RegisterAsync(registered, "native", NativeRedirect);
+        using var other = new OidcBrowser(Factory);
+        var registeredAuthorize = $"/v1/apps/{registered}/oauth/authorize" + OidcBrowser.AuthorizeQuery("native", NativeRedirect, challenge);
+        var signUp = await other.SubmitAsync(await other.GetAsync(registeredAuthorize, Ct), registeredAuthorize, Step("signup"), Ct);
+        var newcomer = NewEmail("registered");
+        var pending = await other.SubmitAsync(signUp, registeredAuthorize,
+            new Dictionary<string, string> { ["lk_handle"] = newcomer, ["lk_new_password"] = GoodPassword }, Ct);
+        Assert.Equal(HttpStatusCode.OK, pending.StatusCode);
+        Assert.Contains("A code to finish your", await pending.Content.ReadAsStringAsync(Ct));
+        var code = CodeFrom(await LatestMessageAsync(registered, newcomer, "signupCode"));
+        var wrong = await other.SubmitAsync(pending, registeredAuthorize, new Dictionary<string, string> { ["lk_code"] = Other(code) }, Ct);
+        Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        var done = OidcBrowser.RedirectParameters(await other.SubmitAsync(wrong, registeredAuthorize, new Dictionary<string, string> { ["lk_code"] = code }, Ct),
+            NativeRedirect);
+        var (status, registeredTokens) = await other.TokenAsync($"/v1/apps/{registered}/oauth/token", CodeExchange("native", done["code"], verifier), Ct);
+        Assert.True(status == HttpStatusCode.OK, registeredTokens.ToJsonString());
+        Assert.Equal(newcomer, new JsonWebToken(Str(registeredTokens, "id_token")).GetClaim("email").Value);
+        // The password chosen at sign-up is the account's.
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync($"/v1/apps/{registered}/login", new { handle = newcomer, password = GoodPassword })).StatusCode);
+    }
+
     /// <summary>A second button's step, as the browser sends it: after the form's hidden one.</summary>
     private static Dictionary<string, string> Step(string step, params (string Name, string Value)[] fields)
     {
