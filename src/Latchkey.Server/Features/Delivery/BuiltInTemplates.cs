@@ -61,6 +61,8 @@ public static class BuiltInTemplates
             Layout("<p>Your trial of <strong>{{appName}}</strong> has ended, and your account is on the free plan now.</p>\n"
                 + "<p>You can upgrade at any time.</p>"),
             "Your {{appName}} trial has ended; you are on the free plan now."),
+        // Note: a page, not a message: no line under the heading unless the app writes one; html and sms are not used.
+        [MessageKinds.SignInPage] = new("Sign in to {{appName}}", "", "", ""),
     };
 
     public static TemplateParts For(string kind) =>

@@ -32,7 +32,12 @@ public static class MessageKinds
     public const string PlanReminder = "planReminder";
     /// <summary>U4: a trial ended; the user is on the free plan now.</summary>
     public const string TrialEnded = "trialEnded";
-    public static readonly string[] All = [SignupCode, SignupLink, VerifyCode, VerifyLink, LoginCode, Invitation, Welcome, RecoveryCode, RecoveryLink, PlanReminder, TrialEnded];
+    /// <summary>
+    /// X1: not a message but the words of the provider's sign-in page: its subject is the page's
+    /// heading, its text the line under it (in the browser's language where the app has one).
+    /// </summary>
+    public const string SignInPage = "signInPage";
+    public static readonly string[] All = [SignupCode, SignupLink, VerifyCode, VerifyLink, LoginCode, Invitation, Welcome, RecoveryCode, RecoveryLink, PlanReminder, TrialEnded, SignInPage];
 }
 
 /// <summary>A rendered message as sealed in <see cref="Message.ContentSealed"/>.</summary>

@@ -48,17 +48,17 @@ public static class CodeLoginEndpoints
         CurrentApp app, SendRequest request, UserAccounts accounts, ChallengeService challenges, CancellationToken ct)
     {
         var handle = HandleInput.Parse(request.Email, request.Phone, request.Device, required: true)!.Value;
-        var started = await StartAsync(app.App, handle, request.Device, accounts, challenges, ct);
+        var started = await StartAsync(app.App, handle, request.Device, language: null, accounts, challenges, ct);
         return TypedResults.Accepted((string?)null, started);
     }
 
     /// <summary>
     /// Sends a code to <paramref name="handle"/>: a sign-in for a known user, a sign-up for an unknown
     /// one where the app lets people sign up, a decoy otherwise (the answer is the same). The JSON API
-    /// and the provider's sign-in page (X1) both start here.
+    /// and the provider's sign-in page (X1) both start here; <paramref name="language"/> is the page's, where no device names one.
     /// </summary>
-    public static async Task<CodeSent> StartAsync(App app, Handle handle, Device? device, UserAccounts accounts, ChallengeService challenges,
-        CancellationToken ct)
+    public static async Task<CodeSent> StartAsync(App app, Handle handle, Device? device, string? language, UserAccounts accounts,
+        ChallengeService challenges, CancellationToken ct)
     {
         var method = handle.IsEmail ? SignInMethods.EmailCode : SignInMethods.SmsCode;
         if (!app.Settings.Allows(method))
@@ -82,7 +82,7 @@ public static class CodeLoginEndpoints
             UserId = user?.Id,
             Payload = new ChallengePayload { Device = device },
             Decoy = decoy,
-            Language = HandleInput.Language(device),
+            Language = HandleInput.Language(device) ?? language,
         }, ct);
         return new CodeSent(started.Challenge.Id, started.ExpiresIn);
     }

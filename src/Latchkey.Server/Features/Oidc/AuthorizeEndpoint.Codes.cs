@@ -19,17 +19,17 @@ public sealed partial class AuthorizeEndpoint
         var typed = form[SignInPage.Fields.Handle].ToString().Trim();
         if (typed.Length is 0 or > EmailAddress.MaxLength)
         {
-            return PasswordPage(app, http, request, typed, "Enter your email" + (app.Settings.Allows(SignInMethods.SmsCode) ? " or phone number." : "."));
+            return await PasswordPageAsync(app, http, request, typed, "Enter your email" + (app.Settings.Allows(SignInMethods.SmsCode) ? " or phone number." : "."), ct);
         }
         try
         {
             var handle = HandleInput.ParseAny(typed, "handle");
-            var sent = await CodeLoginEndpoints.StartAsync(app, handle, device: null, accounts, challenges, ct);
+            var sent = await CodeLoginEndpoints.StartAsync(app, handle, device: null, SignInText.LanguageOf(http, request), accounts, challenges, ct);
             return SignInPage.CodeEntry(app, request, Antiforgery(http), sent.ChallengeId, typed, sent.ExpiresIn, error: null);
         }
         catch (ProblemException problem) when (problem.Status < 500)
         {
-            return PasswordPage(app, http, request, typed, Reason(problem));
+            return await PasswordPageAsync(app, http, request, typed, Reason(problem), ct);
         }
     }
 
@@ -39,14 +39,14 @@ public sealed partial class AuthorizeEndpoint
         var code = form[SignInPage.Fields.Code].ToString().Trim();
         if (!Guid.TryParse(form[SignInPage.Fields.Challenge], out var challengeId) || handle.Length > EmailAddress.MaxLength)
         {
-            return PasswordPage(app, http, request, handle: null, "Sign in again.");
+            return await PasswordPageAsync(app, http, request, handle: null, "Sign in again.", ct);
         }
         try
         {
             var (user, _, challenge) = await CodeLoginEndpoints.CompleteAsync(app, challengeId, code, challenges, flows, ct);
             if (user.Disabled)
             {
-                return PasswordPage(app, http, request, handle, Problems.UserDisabled().Message);
+                return await PasswordPageAsync(app, http, request, handle, Problems.UserDisabled().Message, ct);
             }
             var amr = challenge.Channel == Delivery.Channels.Sms ? FirstFactorSeal.Sms : AuthenticationMethodReferences.OneTimePassword;
             return await FirstFactorPassedAsync(app, http, request, user, amr, ct);
@@ -58,7 +58,7 @@ public sealed partial class AuthorizeEndpoint
         catch (ProblemException problem) when (problem.Status < 500)
         {
             // An expired or spent code, too many tries: start again from the first page.
-            return PasswordPage(app, http, request, handle, Reason(problem));
+            return await PasswordPageAsync(app, http, request, handle, Reason(problem), ct);
         }
     }
 

@@ -21,7 +21,7 @@ public sealed partial class AuthorizeEndpoint
         }
         try
         {
-            await recovery.StartAsync(app, email, language: null, ct);
+            await recovery.StartAsync(app, email, SignInText.LanguageOf(http, request), ct);
         }
         catch (ProblemException problem) when (problem.Status < 500)
         {
@@ -50,6 +50,6 @@ public sealed partial class AuthorizeEndpoint
         {
             return SignInPage.Recover(app, request, Antiforgery(http), email, Reason(problem));
         }
-        return SignInPage.Password(app, request, Antiforgery(http), email, error: null, notice: "Your password is changed. Sign in with it.");
+        return await PasswordPageAsync(app, http, request, email, error: null, ct, notice: "Your password is changed. Sign in with it.");
     }
 }

@@ -47,7 +47,8 @@ public sealed partial class AuthorizeEndpoint
         var created = started.Created!;
         if (app.Settings.SignupFlow != SignupFlows.None)
         {
-            await flows.StartAsync(app, ChallengePurposes.Verify, started.Handle, created.User.Id, null, language: null, ct, sendBudgetSpent: true);
+            await flows.StartAsync(app, ChallengePurposes.Verify, started.Handle, created.User.Id, null, SignInText.LanguageOf(http, request), ct,
+                sendBudgetSpent: true);
         }
         return await FirstFactorPassedAsync(app, http, request, created.User, AuthenticationMethodReferences.Password, ct);
     }
@@ -57,7 +58,7 @@ public sealed partial class AuthorizeEndpoint
         var handle = form[SignInPage.Fields.Handle].ToString();
         if (!Guid.TryParse(form[SignInPage.Fields.Challenge], out var challengeId) || handle.Length > 320)
         {
-            return PasswordPage(app, http, request, handle: null, "Sign up again.");
+            return await PasswordPageAsync(app, http, request, handle: null, "Sign up again.", ct);
         }
         try
         {

@@ -70,7 +70,7 @@ public sealed partial class AuthorizeEndpoint(
         {
             if (!await IsOwnFormAsync(http))
             {
-                return PasswordPage(app, http, request, form[SignInPage.Fields.Handle], "This page had expired. Sign in again.");
+                return await PasswordPageAsync(app, http, request, form[SignInPage.Fields.Handle], "This page had expired. Sign in again.", ct);
             }
             return step switch
             {
@@ -84,7 +84,7 @@ public sealed partial class AuthorizeEndpoint(
                 SignInPage.Steps.SignUp => SignInPage.SignUp(app, request, Antiforgery(http), form[SignInPage.Fields.Handle], username: null, error: null),
                 SignInPage.Steps.CreateAccount => await CreateAccountAsync(app, http, request, form, ct),
                 SignInPage.Steps.SignUpCode => await CheckSignUpCodeAsync(app, http, request, form, ct),
-                _ => PasswordPage(app, http, request, form[SignInPage.Fields.Handle], error: null),
+                _ => await PasswordPageAsync(app, http, request, form[SignInPage.Fields.Handle], error: null, ct),
             };
         }
 
@@ -103,7 +103,7 @@ public sealed partial class AuthorizeEndpoint(
         {
             return OidcProvider.Refuse(Errors.LoginRequired, "The user is not signed in here.");
         }
-        return PasswordPage(app, http, request, request.LoginHint, error: null);
+        return await PasswordPageAsync(app, http, request, request.LoginHint, error: null, ct);
     }
 
     private async Task<IResult> CheckPasswordAsync(App app, HttpContext http, OpenIddictRequest request, IFormCollection form, CancellationToken ct)
@@ -112,7 +112,7 @@ public sealed partial class AuthorizeEndpoint(
         var password = form[SignInPage.Fields.Password].ToString();
         if (handle.Length is 0 or > EmailAddress.MaxLength || password.Length is 0 or > 4096)
         {
-            return PasswordPage(app, http, request, handle, "Enter your email and password.");
+            return await PasswordPageAsync(app, http, request, handle, "Enter your email and password.", ct);
         }
         User user;
         try
@@ -122,7 +122,7 @@ public sealed partial class AuthorizeEndpoint(
         }
         catch (ProblemException problem) when (problem.Status < 500)
         {
-            return PasswordPage(app, http, request, handle, problem.Message);
+            return await PasswordPageAsync(app, http, request, handle, problem.Message, ct);
         }
         return await FirstFactorPassedAsync(app, http, request, user, AuthenticationMethodReferences.Password, ct);
     }
@@ -148,7 +148,7 @@ public sealed partial class AuthorizeEndpoint(
         var first = mfaToken.Length is 0 or > 64 ? null : firstFactors.Open(seal, mfaToken);
         if (first is null || method.Length is 0 or > 16 || code.Length > 64)
         {
-            return PasswordPage(app, http, request, handle: null, "Sign in again.");
+            return await PasswordPageAsync(app, http, request, handle: null, "Sign in again.", ct);
         }
         try
         {
@@ -163,7 +163,7 @@ public sealed partial class AuthorizeEndpoint(
         catch (ProblemException problem) when (problem.Status < 500)
         {
             // Too many tries, an expired sign-in: the second factor is asked for again only after the password.
-            return PasswordPage(app, http, request, handle: null, problem.Message);
+            return await PasswordPageAsync(app, http, request, handle: null, problem.Message, ct);
         }
     }
 
@@ -199,8 +199,10 @@ public sealed partial class AuthorizeEndpoint(
         }
     }
 
-    private IResult PasswordPage(App app, HttpContext http, OpenIddictRequest request, string? handle, string? error) =>
-        SignInPage.Password(app, request, Antiforgery(http), handle, error);
+    /// <summary>The first page, with the app's own words for it in the browser's language (<see cref="SignInText"/>).</summary>
+    private async Task<IResult> PasswordPageAsync(App app, HttpContext http, OpenIddictRequest request, string? handle, string? error, CancellationToken ct,
+        string? notice = null) =>
+        SignInPage.Password(app, request, Antiforgery(http), await SignInText.FindAsync(db, app, SignInText.LanguageOf(http, request), ct), handle, error, notice);
 
     private string Antiforgery(HttpContext http) => antiforgery.GetAndStoreTokens(http).RequestToken!;
 }

@@ -62,7 +62,7 @@ public static partial class SignInPage
     /// code by email or SMS where the app sends them (an unknown address then signs up, where the app
     /// lets people), and one for password recovery.
     /// </summary>
-    public static IResult Password(App app, OpenIddictRequest request, string antiforgery, string? handle, string? error, string? notice = null)
+    public static IResult Password(App app, OpenIddictRequest request, string antiforgery, SignInText text, string? handle, string? error, string? notice = null)
     {
         var settings = app.Settings;
         var password = settings.Allows(SignInMethods.Password);
@@ -100,7 +100,8 @@ public static partial class SignInPage
         {
             form.Append($"""<p>New here? {(codes.Contains("Text", StringComparison.Ordinal) ? "Give your email or phone" : "Give your email")} and get a code: your account is made when you enter it.</p>""");
         }
-        return Render($"Sign in to {app.Name}", Alert(error) + Notice(notice) + form, request,
+        var intro = text.Intro is null ? "" : $"<p>{Encode(text.Intro)}</p>";
+        return Render(text.Heading, intro + Alert(error) + Notice(notice) + form, request,
             error is null ? StatusCodes.Status200OK : StatusCodes.Status401Unauthorized);
     }
 

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using Latchkey.Tests.Infrastructure;
 using Microsoft.IdentityModel.JsonWebTokens;
 
@@ -171,6 +172,53 @@ public abstract class OidcSignInMethodsTests(ServerFixture fixture) : OidcTest(f
         Assert.Equal(newcomer, new JsonWebToken(Str(registeredTokens, "id_token")).GetClaim("email").Value);
         // The password chosen at sign-up is the account's.
         Assert.Equal(HttpStatusCode.OK, (await PostAsync($"/v1/apps/{registered}/login", new { handle = newcomer, password = GoodPassword })).StatusCode);
+    }
+
+    [Fact]
+    public async Task The_page_speaks_the_browsers_language_where_the_app_has_a_template_and_so_do_its_codes()
+    {
+        var app = await CreateAppAsync(new { methods = EveryMethod });
+        await RegisterAsync(app, "native", NativeRedirect);
+        var admin = await AdminTokenAsync();
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Put, $"/v1/admin/apps/{app}/templates/signInPage/de", JsonContent.Create(new
+        {
+            subject = "Bei {{appName}} anmelden", text = "Willkommen zurück bei {{appName}}.",
+        }), admin)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Put, $"/v1/admin/apps/{app}/templates/loginCode/de", JsonContent.Create(new
+        {
+            subject = "Dein Code für {{appName}}", text = "Dein Code lautet {{code}}.",
+        }), admin)).StatusCode);
+        var (_, challenge) = OidcBrowser.Pkce();
+        var authorize = $"/v1/apps/{app}/oauth/authorize" + OidcBrowser.AuthorizeQuery("native", NativeRedirect, challenge);
+        using var browser = new OidcBrowser(Factory);
+
+        async Task<(HttpResponseMessage Page, string Html)> OpenAsync(string url, string? acceptLanguage)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            if (acceptLanguage is not null)
+            {
+                request.Headers.TryAddWithoutValidation("Accept-Language", acceptLanguage);
+            }
+            var page = await browser.Http.SendAsync(request, Ct);
+            return (page, await page.Content.ReadAsStringAsync(Ct));
+        }
+        var (german, germanHtml) = await OpenAsync(authorize, "fr;q=0.5, de-AT, en;q=0.8");
+        Assert.Contains($"<h1>Bei Test app {app} anmelden</h1>", germanHtml);
+        Assert.Contains($"<p>Willkommen zurück bei Test app {app}.</p>", WebUtility.HtmlDecode(germanHtml));
+        Assert.Contains($"<h1>Sign in to Test app {app}</h1>", (await OpenAsync(authorize, "fr-CH, fr;q=0.9")).Html);
+        Assert.Contains("anmelden</h1>", (await OpenAsync(authorize + "&ui_locales=de", "en")).Html);
+        Assert.Contains("Sign in to", (await OpenAsync(authorize, "not a language;;q=x")).Html);
+
+        // A code asked for on the German page comes in German.
+        var email = NewEmail("de");
+        await SignUpAsync(app, email);
+        using var ask = new HttpRequestMessage(HttpMethod.Post, authorize)
+        {
+            Content = new FormUrlEncodedContent([.. OidcBrowser.HiddenFields(germanHtml), new("lk_handle", email), new("lk_step", "code-send")]),
+        };
+        ask.Headers.TryAddWithoutValidation("Accept-Language", "de-AT");
+        Assert.Equal(HttpStatusCode.OK, (await browser.Http.SendAsync(ask, Ct)).StatusCode);
+        Assert.Equal($"Dein Code für Test app {app}", Str(await LatestMessageAsync(app, email, "loginCode"), "subject"));
     }
 
     /// <summary>A second button's step, as the browser sends it: after the form's hidden one.</summary>
