@@ -48,7 +48,7 @@ async function authorize(url, redirectTo, { signIn = true } = {}) {
     if (signIn && !arrived(page.url())) {
         await page.getByLabel('Email').fill(settings.email);
         await page.getByLabel('Password').fill(settings.password);
-        await page.getByRole('button', { name: 'Sign in' }).click();
+        await page.getByRole('button', { name: 'Sign in', exact: true }).click();
         await page.waitForURL(arrived);
     }
     if (!arrived(page.url()) || !lastRedirect) {

@@ -1,12 +1,14 @@
 // Passkeys end to end in a real browser: Debian's Chromium, driven by playwright-core, with a
 // CTAP2 virtual authenticator (Chrome DevTools Protocol, WebAuthn domain) on the demo page the
 // server serves. Registration and assertions are also judged by @simplewebauthn/server.
-// usage: node passkeys-chromium.mjs <baseUrl (http://localhost:PORT)> <appId> <accessToken> <email> <password>
+// usage: node passkeys-chromium.mjs <baseUrl (http://localhost:PORT)> <appId> <accessToken> <email> <password> [<clientId> <loopbackRedirectUri>]
 // prints one JSON object with what each step answered; the C# test asserts on it.
+import http from 'node:http';
+import { createHash, randomBytes } from 'node:crypto';
 import { chromium } from 'playwright-core';
 import { verifyRegistrationResponse, verifyAuthenticationResponse } from '@simplewebauthn/server';
 
-const [baseUrl, appId, accessToken, email, password] = process.argv.slice(2);
+const [baseUrl, appId, accessToken, email, password, clientId, redirectUri] = process.argv.slice(2);
 const api = `${baseUrl}/v1/apps/${appId}`;
 const origin = new URL(baseUrl).origin;
 const rpID = new URL(baseUrl).hostname;
@@ -84,6 +86,41 @@ try {
   result.login = { status: login.status, code: login.body?.code, methods: login.body?.methods };
   if (login.body?.mfaToken) {
     result.secondFactor = await onPage(page, 'secondFactor', login.body.mfaToken);
+  }
+
+  // 4b. The passkey button of the OpenID Connect sign-in page (X1), then the code exchange.
+  if (clientId) {
+    const verifier = randomBytes(32).toString('base64url');
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    const callback = new URL(redirectUri);
+    let arrived;
+    const listener = http.createServer((request, response) => {
+      const url = new URL(request.url, callback.origin);
+      if (url.pathname === callback.pathname) arrived = url;
+      response.end('signed in');
+    });
+    await new Promise((resolve) => listener.listen(Number(callback.port), '127.0.0.1', resolve));
+    try {
+      const query = new URLSearchParams({
+        client_id: clientId, redirect_uri: redirectUri, response_type: 'code', scope: 'openid email', state: 'pk', nonce: 'pk',
+        code_challenge: challenge, code_challenge_method: 'S256',
+      });
+      await page.goto(`${api}/oauth/authorize?${query}`);
+      const shown = await page.isVisible('#passkey');
+      await page.click('#passkey');
+      await page.waitForURL((u) => u.toString().startsWith(redirectUri));
+      const exchanged = await fetch(`${api}/oauth/token`, {
+        method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'authorization_code', client_id: clientId, code: arrived.searchParams.get('code'), redirect_uri: redirectUri, code_verifier: verifier }),
+      });
+      const body = await exchanged.json();
+      const claims = body.id_token ? JSON.parse(Buffer.from(body.id_token.split('.')[1], 'base64url')) : {};
+      result.oidcPasskey = { shown, status: exchanged.status, sub: claims.sub, amr: claims.amr, error: body.error };
+    } finally {
+      listener.closeAllConnections();
+      listener.close();
+    }
+    await page.goto(`${api}/passkeys/demo#token=${accessToken}`);
   }
 
   // 5. A cloned authenticator: the same private key in a new authenticator whose counter is behind.

@@ -4,6 +4,7 @@ using Latchkey.Server.Features.Challenges;
 using Latchkey.Server.Features.Recovery;
 using Latchkey.Server.Features.Login;
 using Latchkey.Server.Features.Mfa;
+using Latchkey.Server.Features.Passkeys;
 using Latchkey.Server.Features.Passwords;
 using Latchkey.Server.Features.RateLimits;
 using Latchkey.Server.Features.SignUp;
@@ -44,6 +45,7 @@ public sealed partial class AuthorizeEndpoint(
     PasswordRecovery recovery,
     PasswordPolicy policy,
     SendBudget budget,
+    PasskeyService passkeys,
     LatchkeyDbContext db,
     TimeProvider clock)
 {
@@ -84,6 +86,7 @@ public sealed partial class AuthorizeEndpoint(
                 SignInPage.Steps.SignUp => SignInPage.SignUp(app, request, Antiforgery(http), form[SignInPage.Fields.Handle], username: null, error: null),
                 SignInPage.Steps.CreateAccount => await CreateAccountAsync(app, http, request, form, ct),
                 SignInPage.Steps.SignUpCode => await CheckSignUpCodeAsync(app, http, request, form, ct),
+                SignInPage.Steps.Passkey => await CheckPasskeyAsync(app, http, request, form, ct),
                 _ => await PasswordPageAsync(app, http, request, form[SignInPage.Fields.Handle], error: null, ct),
             };
         }

@@ -26,6 +26,9 @@ public static partial class SignInPage
         public const string Challenge = "lk_challenge";
         public const string NewPassword = "lk_new_password";
         public const string Username = "lk_username";
+        /// <summary>The passkey ceremony the page's script started, and the assertion it got (PublicKeyCredential.toJSON()).</summary>
+        public const string Ceremony = "lk_ceremony";
+        public const string Assertion = "lk_assertion";
         /// <summary>How the first factor was given, sealed to the pending second-factor sign-in (<see cref="FirstFactorSeal"/>).</summary>
         public const string FirstFactor = "lk_first";
         /// <summary>The methods the second-factor step offers (shown only: the pending sign-in decides).</summary>
@@ -53,8 +56,10 @@ public static partial class SignInPage
         public const string SignUp = "signup";
         public const string CreateAccount = "signup-send";
         public const string SignUpCode = "signup-code";
+        public const string Passkey = "passkey";
 
-        public static readonly string[] All = [Start, Password, SecondFactor, SendCode, Code, Recover, SendRecovery, RecoveryCode, SignUp, CreateAccount, SignUpCode];
+        public static readonly string[] All =
+            [Start, Password, SecondFactor, SendCode, Code, Recover, SendRecovery, RecoveryCode, SignUp, CreateAccount, SignUpCode, Passkey];
     }
 
     /// <summary>
@@ -95,14 +100,15 @@ public static partial class SignInPage
         {
             form.Append($"""<button type="submit">{codes ?? "Send me a sign-in code"}</button>""");
         }
-        form.Append("</form>");
+        form.Append(PasskeyButton(app)).Append("</form>");
         if (settings.SelfSignupAllowed && codes is not null && !password)
         {
             form.Append($"""<p>New here? {(codes.Contains("Text", StringComparison.Ordinal) ? "Give your email or phone" : "Give your email")} and get a code: your account is made when you enter it.</p>""");
         }
         var intro = text.Intro is null ? "" : $"<p>{Encode(text.Intro)}</p>";
-        return Render(text.Heading, intro + Alert(error) + Notice(notice) + form, request,
-            error is null ? StatusCodes.Status200OK : StatusCodes.Status401Unauthorized);
+        var nonce = Infrastructure.Crypto.Secrets.NewToken(16);
+        return Render(text.Heading, intro + Alert(error) + Notice(notice) + form + PasskeyScript(nonce), request,
+            error is null ? StatusCodes.Status200OK : StatusCodes.Status401Unauthorized, nonce);
     }
 
     /// <summary>After a code was sent: the code, and a button for a new one.</summary>
@@ -251,8 +257,8 @@ public static partial class SignInPage
     /// private-use scheme) is allowed there too. The redirect URI was checked against the client's
     /// registration before any page is shown.
     /// </summary>
-    private static IResult Render(string title, string body, OpenIddictRequest? request, int status) =>
-        new RedirectingForm(Page(title, body, status), FormAction(request?.RedirectUri));
+    private static IResult Render(string title, string body, OpenIddictRequest? request, int status, string? scriptNonce = null) =>
+        new RedirectingForm(Page(title, body, status), FormAction(request?.RedirectUri), scriptNonce);
 
     private static string FormAction(string? redirectUri)
     {
@@ -264,14 +270,16 @@ public static partial class SignInPage
         return source.Any(c => c is ' ' or ';' or ',' or '\'' ) ? "'self'" : $"'self' {source}";
     }
 
-    private sealed class RedirectingForm(IResult page, string formAction) : IResult
+    private sealed class RedirectingForm(IResult page, string formAction, string? scriptNonce) : IResult
     {
         public async Task ExecuteAsync(HttpContext context)
         {
+            // Note: the first page's one script (the passkey button) by nonce; it talks only to this origin.
+            var script = scriptNonce is null ? "" : $"script-src 'nonce-{scriptNonce}'; connect-src 'self'; ";
             context.Response.OnStarting(() =>
             {
                 context.Response.Headers.ContentSecurityPolicy =
-                    $"default-src 'none'; style-src 'unsafe-inline'; form-action {formAction}; frame-ancestors 'none'; base-uri 'none'";
+                    $"default-src 'none'; {script}style-src 'unsafe-inline'; form-action {formAction}; frame-ancestors 'none'; base-uri 'none'";
                 return Task.CompletedTask;
             });
             await page.ExecuteAsync(context);

@@ -34,8 +34,20 @@ public abstract class ChromiumPasskeyTests(string provider)
         var tokens = await Json(await client.PostAsJsonAsync("/v1/apps/passkeys/signup", new { email, password = ApiTest.GoodPassword }, ct));
         var userId = tokens["user"]!["id"]!.GetValue<string>();
 
+        // X1: a client of the app's provider, whose sign-in page offers the passkey too (RFC 8252 loopback redirect).
+        using var register = new HttpRequestMessage(HttpMethod.Post, "/v1/admin/apps/passkeys/clients")
+        {
+            Content = JsonContent.Create(new { clientId = "web", name = "Web", type = "public", redirectUris = new[] { "http://127.0.0.1/callback" } }),
+        };
+        register.Headers.Authorization = new AuthenticationHeaderValue("Bearer", admin["access_token"]!.GetValue<string>());
+        (await client.SendAsync(register, ct)).EnsureSuccessStatusCode();
+        using var port = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        port.Start();
+        var redirectUri = $"http://127.0.0.1:{((System.Net.IPEndPoint)port.LocalEndpoint).Port}/callback";
+        port.Stop();
+
         var output = await IndependentVerificationTests.RunNodeAsync("passkeys-chromium.mjs", ct,
-            server.BaseAddress.ToString().TrimEnd('/'), "passkeys", tokens["access_token"]!.GetValue<string>(), email, ApiTest.GoodPassword);
+            server.BaseAddress.ToString().TrimEnd('/'), "passkeys", tokens["access_token"]!.GetValue<string>(), email, ApiTest.GoodPassword, "web", redirectUri);
         var result = JsonNode.Parse(output)!;
         var summary = $"Chromium run: {output}";
 
@@ -62,6 +74,13 @@ public abstract class ChromiumPasskeyTests(string provider)
         Assert.Contains("passkey", result["login"]!["methods"]!.AsArray().Select(m => m!.GetValue<string>()));
         Assert.True(result["secondFactor"]!["status"]!.GetValue<int>() == 200, summary);
         Assert.Equal(userId, result["secondFactor"]!["body"]!["user"]!["id"]!.GetValue<string>());
+
+        // The provider's sign-in page showed the passkey button, and the passkey signed the user in without a second factor.
+        var oidc = result["oidcPasskey"]!;
+        Assert.True(oidc["shown"]!.GetValue<bool>(), summary);
+        Assert.True(oidc["status"]!.GetValue<int>() == 200, summary);
+        Assert.Equal(userId, oidc["sub"]!.GetValue<string>());
+        Assert.Equal(["hwk", "user"], oidc["amr"]!.AsArray().Select(a => a!.GetValue<string>()));
 
         Assert.Equal(result["beforeClone"]!["signCount"]!.GetValue<long>(), result["beforeClone"]!["server"]!.GetValue<long>());
         AssertRefused(result["clone"]!, "counter", summary);
