@@ -74,6 +74,15 @@ public sealed partial class AuthorizeEndpoint(
             {
                 return await PasswordPageAsync(app, http, request, form[SignInPage.Fields.Handle], "This page had expired. Sign in again.", ct);
             }
+            // Note: the page shows only the app's own ways in; a hand-made post of another step is answered the same.
+            if (step is SignInPage.Steps.Recover or SignInPage.Steps.SendRecovery or SignInPage.Steps.RecoveryCode && !app.Settings.Allows(SignInMethods.Password))
+            {
+                return await PasswordPageAsync(app, http, request, handle: null, "This app signs in without passwords.", ct);
+            }
+            if (step is SignInPage.Steps.SignUp or SignInPage.Steps.CreateAccount && !app.Settings.SelfSignupAllowed)
+            {
+                return await PasswordPageAsync(app, http, request, handle: null, "This app does not let people sign up here.", ct);
+            }
             return step switch
             {
                 SignInPage.Steps.Password => await CheckPasswordAsync(app, http, request, form, ct),
