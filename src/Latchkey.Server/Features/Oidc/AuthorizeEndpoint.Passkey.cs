@@ -10,7 +10,7 @@ namespace Latchkey.Server.Features.Oidc;
 /// <summary>
 /// A passkey on the sign-in page, where the browser can (the page's script asks the JSON API for the
 /// options and posts the assertion here): the JSON API's passwordless ceremony
-/// (<see cref="PasskeyService.SignInAsync"/>), with its throttle. A passkey verifies its user, so no
+/// (<see cref="PasskeyEndpoints.ThrottledSignInAsync"/>), with its throttle. A passkey verifies its user, so no
 /// second factor follows, as at <c>/login/passkey</c>.
 /// </summary>
 public sealed partial class AuthorizeEndpoint
@@ -37,23 +37,7 @@ public sealed partial class AuthorizeEndpoint
         }
         try
         {
-            // Note: per source address only, as at /login/passkey: counting per account would let anyone lock its owner out.
-            var attempt = await throttle.EnsureAllowedAsync(app.Id, PasskeyEndpoints.PasskeyThrottleKind, account: null, ct);
-            Users.User user;
-            try
-            {
-                user = await passkeys.SignInAsync(app, ceremonyId, credential, ct);
-            }
-            catch (ProblemException refused) when (refused.Status == StatusCodes.Status400BadRequest)
-            {
-                await throttle.RecordFailureAsync(attempt, CancellationToken.None);
-                throw;
-            }
-            await throttle.RecordSuccessAsync(attempt, ct);
-            if (user.Disabled)
-            {
-                throw Problems.UserDisabled();
-            }
+            var user = await PasskeyEndpoints.ThrottledSignInAsync(app, ceremonyId, credential, passkeys, throttle, ct);
             // RFC 8176: proof of possession of a key the authenticator keeps, which verified its user.
             return SignedIn(app, http, request, user, [AuthenticationMethodReferences.HardwareKey, AuthenticationMethodReferences.UserPresence]);
         }

@@ -107,13 +107,25 @@ public static class PasskeyEndpoints
     internal static async Task<Ok<TokenResponse>> SignInAsync(
         CurrentApp app, SignInRequest request, PasskeyService passkeys, CredentialThrottle throttle, UserKeyring keyring, VerificationFlows flows, CancellationToken ct)
     {
+        var user = await ThrottledSignInAsync(app.App, request.CeremonyId, request.Credential, passkeys, throttle, ct);
+        var key = await keyring.GetAsync(user.Id, ct);
+        return TypedResults.Ok(await flows.TokensAsync(app.App, user, key, request.Device, ct));
+    }
+
+    /// <summary>
+    /// The passwordless ceremony under its throttle, and the user it signs in (not a disabled one):
+    /// the JSON API and the provider's sign-in page (X1) both sign in with a passkey here.
+    /// </summary>
+    public static async Task<User> ThrottledSignInAsync(App app, Guid? ceremonyId, PasskeyCredentialJson? credential, PasskeyService passkeys,
+        CredentialThrottle throttle, CancellationToken ct)
+    {
         // Note: per source address only. A passkey's signature cannot be guessed, and counting
         // failures per account would let anyone lock its owner out.
         var attempt = await throttle.EnsureAllowedAsync(app.Id, PasskeyThrottleKind, account: null, ct);
         User user;
         try
         {
-            user = await passkeys.SignInAsync(app.App, request.CeremonyId, request.Credential, ct);
+            user = await passkeys.SignInAsync(app, ceremonyId, credential, ct);
         }
         catch (ProblemException refused) when (refused.Status == StatusCodes.Status400BadRequest)
         {
@@ -121,12 +133,7 @@ public static class PasskeyEndpoints
             throw;
         }
         await throttle.RecordSuccessAsync(attempt, ct);
-        if (user.Disabled)
-        {
-            throw Problems.UserDisabled();
-        }
-        var key = await keyring.GetAsync(user.Id, ct);
-        return TypedResults.Ok(await flows.TokensAsync(app.App, user, key, request.Device, ct));
+        return user.Disabled ? throw Problems.UserDisabled() : user;
     }
 
     internal static async Task<Ok<PasskeyRequestOptions>> SecondFactorOptionsAsync(

@@ -32,25 +32,15 @@ public sealed class AccessTokens(SigningKeys keys, Issuers issuers, RoleGrants r
             ? await keys.GetActiveAsync(app.Id, keyId, ct)
             : await keys.GetActiveAsync(app.Id, ct);
         var now = clock.GetUtcNow().UtcDateTime;
-        var descriptor = new SecurityTokenDescriptor
+        var descriptor = Descriptor(app, signingKey, now, new Dictionary<string, object>
         {
-            TokenType = TokenType,
-            Issuer = issuers.For(app.Id),
-            Audience = app.Id,
-            IssuedAt = now,
-            NotBefore = now,
-            Expires = now + app.Settings.AccessTokenLifetime,
-            SigningCredentials = new SigningCredentials(signingKey, SecurityAlgorithms.EcdsaSha256),
-            Claims = new Dictionary<string, object>
-            {
-                [JwtRegisteredClaimNames.Sub] = user.Id.ToString(),
-                [JwtRegisteredClaimNames.Sid] = sessionId.ToString(),
-                [JwtRegisteredClaimNames.Jti] = Base64Url.Encode(RandomNumberGenerator.GetBytes(16)),
-                [LatchkeyClaims.Role] = user.Role,
-                // U4: the plan the user has now; an ended trial or paid plan is free at once.
-                [LatchkeyClaims.Plan] = PlanRules.Effective(user, now),
-            },
-        };
+            [JwtRegisteredClaimNames.Sub] = user.Id.ToString(),
+            [JwtRegisteredClaimNames.Sid] = sessionId.ToString(),
+            [JwtRegisteredClaimNames.Jti] = Base64Url.Encode(RandomNumberGenerator.GetBytes(16)),
+            [LatchkeyClaims.Role] = user.Role,
+            // U4: the plan the user has now; an ended trial or paid plan is free at once.
+            [LatchkeyClaims.Plan] = PlanRules.Effective(user, now),
+        });
         if (PlanRules.EffectiveExpiry(user, now) is { } planEnds)
         {
             descriptor.Claims[LatchkeyClaims.PlanExpires] = PlanRules.UnixSeconds(planEnds);
@@ -69,6 +59,19 @@ public sealed class AccessTokens(SigningKeys keys, Issuers issuers, RoleGrants r
         return Handler.CreateToken(descriptor);
     }
 
+    /// <summary>What every access token of the app says: at+jwt, the app's issuer and audience, its lifetime, ES256 under its key.</summary>
+    private SecurityTokenDescriptor Descriptor(App app, SecurityKey signingKey, DateTime now, Dictionary<string, object> claims) => new()
+    {
+        TokenType = TokenType,
+        Issuer = issuers.For(app.Id),
+        Audience = app.Id,
+        IssuedAt = now,
+        NotBefore = now,
+        Expires = now + app.Settings.AccessTokenLifetime,
+        SigningCredentials = new SigningCredentials(signingKey, SecurityAlgorithms.EcdsaSha256),
+        Claims = claims,
+    };
+
     /// <summary>
     /// A token for one of the app's confidential clients itself (the <c>client_credentials</c> grant):
     /// no user and no session; <c>sub</c> and <c>client_id</c> name the client (RFC 9068 §2.2),
@@ -78,23 +81,12 @@ public sealed class AccessTokens(SigningKeys keys, Issuers issuers, RoleGrants r
     public async Task<string> CreateForClientAsync(App app, string clientId, IReadOnlyList<string> scopes, CancellationToken ct)
     {
         var signingKey = await keys.GetActiveAsync(app.Id, ct);
-        var now = clock.GetUtcNow().UtcDateTime;
-        var descriptor = new SecurityTokenDescriptor
+        var descriptor = Descriptor(app, signingKey, clock.GetUtcNow().UtcDateTime, new Dictionary<string, object>
         {
-            TokenType = TokenType,
-            Issuer = issuers.For(app.Id),
-            Audience = app.Id,
-            IssuedAt = now,
-            NotBefore = now,
-            Expires = now + app.Settings.AccessTokenLifetime,
-            SigningCredentials = new SigningCredentials(signingKey, SecurityAlgorithms.EcdsaSha256),
-            Claims = new Dictionary<string, object>
-            {
-                [JwtRegisteredClaimNames.Sub] = clientId,
-                [LatchkeyClaims.ClientId] = clientId,
-                [JwtRegisteredClaimNames.Jti] = Base64Url.Encode(RandomNumberGenerator.GetBytes(16)),
-            },
-        };
+            [JwtRegisteredClaimNames.Sub] = clientId,
+            [LatchkeyClaims.ClientId] = clientId,
+            [JwtRegisteredClaimNames.Jti] = Base64Url.Encode(RandomNumberGenerator.GetBytes(16)),
+        });
         if (scopes.Count > 0)
         {
             descriptor.Claims[LatchkeyClaims.Scope] = string.Join(' ', scopes);
