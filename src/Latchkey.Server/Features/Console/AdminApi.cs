@@ -118,10 +118,10 @@ public sealed class AdminApi(IServiceProvider services)
         (await OidcClientEndpoints.CreateAsync(admin, appId, request, Db, S<AuditLog>(), S<TimeProvider>(), ct)).Value!;
 
     public Task DeleteClientAsync(AdminCaller admin, string appId, string clientId, CancellationToken ct) =>
-        OidcClientEndpoints.DeleteAsync(admin, appId, clientId, Db, S<AuditLog>(), ct);
+        OidcClientEndpoints.DeleteAsync(admin, appId, clientId, Db, S<OidcClientCache>(), S<AuditLog>(), ct);
 
     public async Task<OidcClientEndpoints.NewSecret> RotateClientSecretAsync(AdminCaller admin, string appId, string clientId, CancellationToken ct) =>
-        (await OidcClientEndpoints.RotateSecretAsync(admin, appId, clientId, Db, S<AuditLog>(), S<TimeProvider>(), ct)).Value!;
+        (await OidcClientEndpoints.RotateSecretAsync(admin, appId, clientId, Db, S<OidcClientCache>(), S<AuditLog>(), S<TimeProvider>(), ct)).Value!;
 
     // Outbox and audit trail
     public async Task<List<OutboxEndpoints.OutboxMessage>> OutboxAsync(AdminCaller admin, string appId, string? to, int limit, CancellationToken ct) =>

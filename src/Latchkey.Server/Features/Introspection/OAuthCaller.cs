@@ -27,7 +27,7 @@ public sealed record OAuthCaller(string? ClientId, bool MayIntrospect)
         if (AppServerKeyAuthentication.HasBasic(request))
         {
             var (id, secret) = ReadBasic(request);
-            if (id is not null && await FindClientAsync(db, appId, id, ct) is { } client)
+            if (id is not null && await FindClientAsync(request, db, appId, id, ct) is { } client)
             {
                 return client.Type == OidcClientTypes.Confidential && OidcClientLookup.SecretMatches(client, secret) ? new(client.ClientId, true) : null;
             }
@@ -41,7 +41,7 @@ public sealed record OAuthCaller(string? ClientId, bool MayIntrospect)
                 return null;
             }
         }
-        if (form is null || form["client_id"] is not { Count: 1 } clientIds || await FindClientAsync(db, appId, clientIds[0], ct) is not { } named)
+        if (form is null || form["client_id"] is not { Count: 1 } clientIds || await FindClientAsync(request, db, appId, clientIds[0], ct) is not { } named)
         {
             return null;
         }
@@ -53,10 +53,8 @@ public sealed record OAuthCaller(string? ClientId, bool MayIntrospect)
         return presented.Count == 0 ? new(named.ClientId, false) : null;
     }
 
-    private static async Task<OidcClient?> FindClientAsync(LatchkeyDbContext db, string appId, string? clientId, CancellationToken ct) =>
-        string.IsNullOrEmpty(clientId) || clientId.Length > OidcClientRules.MaxClientIdLength
-            ? null
-            : await db.OidcClients.AsNoTracking().FirstOrDefaultAsync(c => c.AppId == appId && c.ClientId == clientId, ct);
+    private static ValueTask<OidcClient?> FindClientAsync(HttpRequest request, LatchkeyDbContext db, string appId, string? clientId, CancellationToken ct) =>
+        request.HttpContext.RequestServices.GetRequiredService<OidcClientCache>().FindAsync(appId, clientId, db, ct);
 
     /// <summary>RFC 6749 §2.3.1: HTTP Basic over the form-encoded id and secret.</summary>
     private static (string? Id, string? Secret) ReadBasic(HttpRequest request)

@@ -19,6 +19,7 @@ public sealed class TokenIntrospection(
     SessionService sessions,
     Issuers issuers,
     RoleGrants roleGrants,
+    OidcClients.OidcClientCache clients,
     TimeProvider clock,
     ILogger<TokenIntrospection> logger)
 {
@@ -85,7 +86,7 @@ public sealed class TokenIntrospection(
     {
         var valid = await accessTokens.CheckClientTokenAsync(token, ct);
         if (valid is null || valid.AppId != app.Id
-            || !await db.OidcClients.AsNoTracking().AnyAsync(c => c.AppId == app.Id && c.ClientId == valid.ClientId, ct))
+            || await clients.FindAsync(app.Id, valid.ClientId, db, ct) is null)
         {
             return null;
         }

@@ -19,7 +19,7 @@ public static class ClientCredentialsGrant
     public static async Task<IResult> IssueAsync(App app, HttpContext http, OpenIddictRequest request, LatchkeyDbContext db,
         AccessTokens accessTokens, CancellationToken ct)
     {
-        var client = await db.OidcClients.AsNoTracking().FirstOrDefaultAsync(c => c.AppId == app.Id && c.ClientId == request.ClientId, ct);
+        var client = await http.RequestServices.GetRequiredService<OidcClients.OidcClientCache>().FindAsync(app.Id, request.ClientId, db, ct);
         if (client is null)
         {
             return OidcProvider.Refuse(Errors.InvalidClient, "The client_id is not a client of this app.");

@@ -12,21 +12,13 @@ namespace Latchkey.Server.Features.Oidc;
 /// The app's client registry as the protocol reads it. OpenIddict's degraded mode checks no
 /// client, redirect URI, grant or scope of its own: every validation handler asks here.
 /// </summary>
-public sealed class OidcClientLookup(LatchkeyDbContext db)
+public sealed class OidcClientLookup(LatchkeyDbContext db, OidcClientCache cache)
 {
     /// <summary>The scopes every client may ask for (OIDC Core §5.4, RFC 6749 offline access).</summary>
     public static readonly string[] StandardScopes = ["openid", "profile", "email", "phone", "offline_access"];
 
-    public async Task<OidcClient?> FindAsync(OpenIddictServerTransaction transaction, string? clientId)
-    {
-        if (string.IsNullOrEmpty(clientId) || clientId.Length > OidcClientRules.MaxClientIdLength)
-        {
-            return null;
-        }
-        var appId = transaction.App().Id;
-        return await db.OidcClients.AsNoTracking().FirstOrDefaultAsync(c => c.AppId == appId && c.ClientId == clientId,
-            transaction.GetHttpRequest()!.HttpContext.RequestAborted);
-    }
+    public async Task<OidcClient?> FindAsync(OpenIddictServerTransaction transaction, string? clientId) =>
+        await cache.FindAsync(transaction.App().Id, clientId, db, transaction.GetHttpRequest()!.HttpContext.RequestAborted);
 
     /// <summary>
     /// The scopes of the request the client may not ask for; empty when every one is allowed.

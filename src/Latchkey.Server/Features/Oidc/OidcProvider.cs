@@ -24,6 +24,7 @@ public static class OidcProvider
         services.AddSingleton<OidcServerKeyRing>();
         services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>, OidcServerKeyRing.IntoOptions>();
         services.AddScoped<OidcClientLookup>();
+        services.AddSingleton<OidcClients.OidcClientCache>();
         services.AddScoped<OidcCodeRedemptions>();
         services.AddSingleton<BrowserSessions>();
         services.AddSingleton<FirstFactorSeal>();

@@ -139,8 +139,8 @@ public static class OidcClientEndpoints
         TypedResults.Ok(ClientView.From(await FindAsync(db, appId, clientId, ct) ?? throw await NotFoundAsync(db, appId, clientId, ct)));
 
     internal static async Task<Ok<ClientView>> UpdateAsync(
-        AdminCaller admin, string appId, string clientId, UpdateRequest request, LatchkeyDbContext db, AuditLog audit, TimeProvider clock,
-        CancellationToken ct)
+        AdminCaller admin, string appId, string clientId, UpdateRequest request, LatchkeyDbContext db, OidcClientCache cache, AuditLog audit,
+        TimeProvider clock, CancellationToken ct)
     {
         var client = await FindAsync(db, appId, clientId, ct, tracked: true) ?? throw await NotFoundAsync(db, appId, clientId, ct);
         var errors = new FieldErrors();
@@ -172,21 +172,24 @@ public static class OidcClientEndpoints
         client.UpdatedAt = Now(clock);
         audit.Record(admin, appId, AuditActions.ClientUpdate, null, $"client={clientId}");
         await db.SaveChangesAsync(ct);
+        cache.Forget(appId, clientId);
         return TypedResults.Ok(ClientView.From(client));
     }
 
     internal static async Task<NoContent> DeleteAsync(
-        AdminCaller admin, string appId, string clientId, LatchkeyDbContext db, AuditLog audit, CancellationToken ct)
+        AdminCaller admin, string appId, string clientId, LatchkeyDbContext db, OidcClientCache cache, AuditLog audit, CancellationToken ct)
     {
         var client = await FindAsync(db, appId, clientId, ct, tracked: true) ?? throw await NotFoundAsync(db, appId, clientId, ct);
         db.OidcClients.Remove(client);
         audit.Record(admin, appId, AuditActions.ClientDelete, null, $"client={clientId}");
         await db.SaveChangesAsync(ct);
+        cache.Forget(appId, clientId);
         return TypedResults.NoContent();
     }
 
     internal static async Task<Ok<NewSecret>> RotateSecretAsync(
-        AdminCaller admin, string appId, string clientId, LatchkeyDbContext db, AuditLog audit, TimeProvider clock, CancellationToken ct)
+        AdminCaller admin, string appId, string clientId, LatchkeyDbContext db, OidcClientCache cache, AuditLog audit, TimeProvider clock,
+        CancellationToken ct)
     {
         var client = await FindAsync(db, appId, clientId, ct, tracked: true) ?? throw await NotFoundAsync(db, appId, clientId, ct);
         if (client.Type != OidcClientTypes.Confidential)
@@ -198,6 +201,7 @@ public static class OidcClientEndpoints
         client.UpdatedAt = Now(clock);
         audit.Record(admin, appId, AuditActions.ClientSecretRotate, null, $"client={clientId}");
         await db.SaveChangesAsync(ct);
+        cache.Forget(appId, clientId);
         return TypedResults.Ok(new NewSecret(clientId, secret));
     }
 

@@ -64,6 +64,16 @@ public abstract class OidcClientTokenTests(ServerFixture fixture) : OidcTest(fix
         }, Ct);
         Assert.Equal("invalid_request", Str(publicClient, "error"));
 
+        // A rotated secret works at once, and the old one no longer does.
+        var rotated = Str(await OkJsonAsync(await PostAsync($"/v1/admin/apps/{app}/clients/reports/secret", new { }, await AdminTokenAsync())), "clientSecret");
+        var (_, oldSecret) = await browser.TokenAsync(token, new Dictionary<string, string> { ["grant_type"] = "client_credentials" }, Ct,
+            basic: ("reports", secret));
+        Assert.Equal("invalid_client", Str(oldSecret, "error"));
+        var (newStatus, _) = await browser.TokenAsync(token, new Dictionary<string, string> { ["grant_type"] = "client_credentials" }, Ct,
+            basic: ("reports", rotated));
+        Assert.Equal(HttpStatusCode.OK, newStatus);
+        secret = rotated;
+
         // A deleted client's tokens are inactive from then on, and cannot be revoked (they are JWTs that expire).
         var (revokeStatus, revoke) = await PostFormAsync(browser, app, "revoke", ("reports", secret), ("token", Str(issued, "access_token")));
         Assert.Equal(HttpStatusCode.BadRequest, revokeStatus);
