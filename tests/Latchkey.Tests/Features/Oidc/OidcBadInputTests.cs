@@ -133,6 +133,39 @@ public abstract class OidcBadInputTests(ServerFixture fixture) : OidcTest(fixtur
         Assert.True(ok == HttpStatusCode.OK, tokens.ToJsonString());
     }
 
+    public static TheoryData<string> PageSteps => new(
+        "start", "password", "mfa", "code-send", "code", "recover", "recover-send", "recover-code", "signup", "signup-send", "signup-code", "passkey");
+
+    [Theory]
+    [MemberData(nameof(PageSteps))]
+    public async Task Garbage_in_every_field_of_a_sign_in_page_step_gets_a_page_and_never_a_500(string step)
+    {
+        var app = await CreateAppAsync(new { methods = new[] { "password", "emailCode", "smsCode" } });
+        await RegisterAsync(app, "native", NativeRedirect);
+        using var browser = new OidcBrowser(Factory);
+        var authorize = $"/v1/apps/{app}/oauth/authorize" + OidcBrowser.AuthorizeQuery("native", NativeRedirect, OidcBrowser.Pkce().Challenge);
+        var page = await browser.GetAsync(authorize, Ct);
+        foreach (var garbage in new[] { "", "x", "not-a-guid", "{\"id\":5,\"response\":[]}", "null", new string('9', 5000), "\u0000\ud800", "+1", "@", "a@b" })
+        {
+            var fields = new Dictionary<string, string>
+            {
+                ["lk_step"] = step, ["lk_handle"] = garbage, ["lk_password"] = garbage, ["lk_code"] = garbage, ["lk_challenge"] = garbage,
+                ["lk_new_password"] = garbage, ["lk_username"] = garbage, ["lk_mfa_token"] = garbage, ["lk_method"] = garbage,
+                ["lk_first"] = garbage, ["lk_ceremony"] = garbage, ["lk_assertion"] = garbage,
+            };
+            var answer = await browser.SubmitAsync(page, authorize, fields, Ct);
+            Assert.True((int)answer.StatusCode < 500, $"{step} with '{garbage[..Math.Min(20, garbage.Length)]}': {(int)answer.StatusCode}");
+            if (garbage.Contains('\0'))
+            {
+                // A body no browser sends (a NUL, a lone surrogate): not a readable form, answered as such.
+                Assert.Equal(HttpStatusCode.BadRequest, answer.StatusCode);
+                continue;
+            }
+            Assert.True(answer.StatusCode == HttpStatusCode.Redirect || answer.Content.Headers.ContentType?.MediaType == "text/html",
+                $"{step} with {garbage.Length} chars: {(int)answer.StatusCode} {answer.Content.Headers.ContentType} {await answer.Content.ReadAsStringAsync(Ct)}");
+        }
+    }
+
     [Fact]
     public async Task Malformed_token_requests_get_rfc_6749_errors()
     {
