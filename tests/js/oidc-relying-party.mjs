@@ -57,12 +57,13 @@ async function authorize(url, redirectTo, { signIn = true } = {}) {
     return lastRedirect;
 }
 
+/** What a refused call answered: "STATUS error" (e.g. "400 invalid_grant"), or null when it succeeded. */
 async function failure(promise) {
     try {
         await promise;
         return null;
     } catch (e) {
-        return e.error ?? e.code ?? e.message;
+        return `${e.status ?? e.cause?.status ?? '?'} ${e.error ?? e.code ?? e.message}`;
     }
 }
 

@@ -144,7 +144,8 @@ public sealed class ServerProcess : IAsyncDisposable
         return (process, output);
     }
 
-    private static int FreePort()
+    /// <summary>A TCP port free on 127.0.0.1 now (for a node, or a client's loopback redirect listener).</summary>
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

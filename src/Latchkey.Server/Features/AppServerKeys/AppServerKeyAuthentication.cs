@@ -36,7 +36,8 @@ public static class AppServerKeyAuthentication
         return key;
     }
 
-    private static async Task<AppServerKey?> FindAsync(HttpRequest request, string appId, LatchkeyDbContext db, CancellationToken ct)
+    /// <summary>The id and secret of HTTP Basic (RFC 7617), or null when the header is not Basic credentials.</summary>
+    public static (string Id, string Secret)? ReadBasic(HttpRequest request)
     {
         if (!AuthenticationHeaderValue.TryParse(request.Headers.Authorization, out var header) || header.Parameter is null)
         {
@@ -52,11 +53,15 @@ public static class AppServerKeyAuthentication
             return null;
         }
         var colon = decoded.IndexOf(':');
-        if (colon <= 0)
+        return colon <= 0 ? null : (decoded[..colon], decoded[(colon + 1)..]);
+    }
+
+    private static async Task<AppServerKey?> FindAsync(HttpRequest request, string appId, LatchkeyDbContext db, CancellationToken ct)
+    {
+        if (ReadBasic(request) is not var (id, secret))
         {
             return null;
         }
-        var (id, secret) = (decoded[..colon], decoded[(colon + 1)..]);
         var key = await db.AppServerKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Id == id && k.AppId == appId && k.RevokedAt == null, ct);
         // Note: the secret is compared even for an unknown id, so timing does not tell which ids exist.
         var expected = key?.SecretHash ?? new byte[32];

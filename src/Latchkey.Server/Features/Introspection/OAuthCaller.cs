@@ -1,5 +1,3 @@
-using System.Net.Http.Headers;
-using System.Text;
 using Latchkey.Server.Features.AppServerKeys;
 using Latchkey.Server.Features.Oidc;
 using Latchkey.Server.Features.OidcClients;
@@ -26,7 +24,10 @@ public sealed record OAuthCaller(string? ClientId, bool MayIntrospect)
     {
         if (AppServerKeyAuthentication.HasBasic(request))
         {
-            var (id, secret) = ReadBasic(request);
+            // Note: RFC 6749 §2.3.1 form-encodes a client's id and secret inside Basic; an app server key's need no decoding.
+            var (id, secret) = AppServerKeyAuthentication.ReadBasic(request) is var (rawId, rawSecret)
+                ? (Uri.UnescapeDataString(rawId), Uri.UnescapeDataString(rawSecret))
+                : ((string?)null, (string?)null);
             if (id is not null && await FindClientAsync(request, db, appId, id, ct) is { } client)
             {
                 return client.Type == OidcClientTypes.Confidential && OidcClientLookup.SecretMatches(client, secret) ? new(client.ClientId, true) : null;
@@ -55,24 +56,4 @@ public sealed record OAuthCaller(string? ClientId, bool MayIntrospect)
 
     private static ValueTask<OidcClient?> FindClientAsync(HttpRequest request, LatchkeyDbContext db, string appId, string? clientId, CancellationToken ct) =>
         request.HttpContext.RequestServices.GetRequiredService<OidcClientCache>().FindAsync(appId, clientId, db, ct);
-
-    /// <summary>RFC 6749 §2.3.1: HTTP Basic over the form-encoded id and secret.</summary>
-    private static (string? Id, string? Secret) ReadBasic(HttpRequest request)
-    {
-        if (!AuthenticationHeaderValue.TryParse(request.Headers.Authorization, out var header) || header.Parameter is null)
-        {
-            return (null, null);
-        }
-        string decoded;
-        try
-        {
-            decoded = Encoding.UTF8.GetString(Convert.FromBase64String(header.Parameter));
-        }
-        catch (FormatException)
-        {
-            return (null, null);
-        }
-        var colon = decoded.IndexOf(':');
-        return colon <= 0 ? (null, null) : (Uri.UnescapeDataString(decoded[..colon]), Uri.UnescapeDataString(decoded[(colon + 1)..]));
-    }
 }

@@ -33,10 +33,17 @@ public sealed class TokenIntrospection(
 
     public static Dictionary<string, object> Inactive => new() { ["active"] = false };
 
-    public async Task<Dictionary<string, object>> IntrospectAsync(App app, string token, CancellationToken ct) =>
-        LooksLikeJwt(token)
-            ? await IntrospectAccessTokenAsync(app, token, ct) ?? await IntrospectClientTokenAsync(app, token, ct) ?? Inactive
-            : await IntrospectRefreshTokenAsync(app, token, ct) ?? Inactive;
+    public async Task<Dictionary<string, object>> IntrospectAsync(App app, string token, CancellationToken ct)
+    {
+        if (!LooksLikeJwt(token))
+        {
+            return await IntrospectRefreshTokenAsync(app, token, ct) ?? Inactive;
+        }
+        var check = await accessTokens.CheckAsync(token, ct);
+        return (check.ClientToken is { } client
+            ? await IntrospectClientTokenAsync(app, client, ct)
+            : await IntrospectAccessTokenAsync(app, check.Token, ct)) ?? Inactive;
+    }
 
     /// <summary>
     /// Ends the session (the refresh-token family) a token belongs to. An access token ends its
@@ -55,7 +62,7 @@ public sealed class TokenIntrospection(
             {
                 sessionId = valid.SessionId;
             }
-            else if (await accessTokens.CheckClientTokenAsync(token, ct) is { } client && client.AppId == app.Id)
+            else if (check.ClientToken is { } client && client.AppId == app.Id)
             {
                 return false;
             }
@@ -82,11 +89,9 @@ public sealed class TokenIntrospection(
     }
 
     /// <summary>A <c>client_credentials</c> token of this app whose client still exists.</summary>
-    private async Task<Dictionary<string, object>?> IntrospectClientTokenAsync(App app, string token, CancellationToken ct)
+    private async Task<Dictionary<string, object>?> IntrospectClientTokenAsync(App app, ValidatedClientToken valid, CancellationToken ct)
     {
-        var valid = await accessTokens.CheckClientTokenAsync(token, ct);
-        if (valid is null || valid.AppId != app.Id
-            || await clients.FindAsync(app.Id, valid.ClientId, db, ct) is null)
+        if (valid.Expired || valid.AppId != app.Id || await clients.FindAsync(app.Id, valid.ClientId, db, ct) is null)
         {
             return null;
         }
@@ -113,9 +118,8 @@ public sealed class TokenIntrospection(
         return answer;
     }
 
-    private async Task<Dictionary<string, object>?> IntrospectAccessTokenAsync(App app, string token, CancellationToken ct)
+    private async Task<Dictionary<string, object>?> IntrospectAccessTokenAsync(App app, ValidatedAccessToken? valid, CancellationToken ct)
     {
-        var valid = (await accessTokens.CheckAsync(token, ct)).Token;
         if (valid is null || valid.Expired || valid.AppId != app.Id)
         {
             return null;

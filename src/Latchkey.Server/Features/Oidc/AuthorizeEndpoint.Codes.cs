@@ -29,7 +29,7 @@ public sealed partial class AuthorizeEndpoint
         }
         catch (ProblemException problem) when (problem.Status < 500)
         {
-            return await PasswordPageAsync(app, http, request, typed, Reason(problem), ct);
+            return await PasswordPageAsync(app, http, request, typed, problem.ForPage(), ct);
         }
     }
 
@@ -53,18 +53,12 @@ public sealed partial class AuthorizeEndpoint
         }
         catch (ProblemException problem) when (problem is { Status: < 500, Code: "code_invalid" })
         {
-            return SignInPage.CodeEntry(app, request, Antiforgery(http), challengeId, handle, expiresIn: 60, problem.Message);
+            return SignInPage.CodeEntry(app, request, Antiforgery(http), challengeId, handle, expiresIn: null, problem.Message);
         }
         catch (ProblemException problem) when (problem.Status < 500)
         {
             // An expired or spent code, too many tries: start again from the first page.
-            return await PasswordPageAsync(app, http, request, handle, Reason(problem), ct);
+            return await PasswordPageAsync(app, http, request, handle, problem.ForPage(), ct);
         }
     }
-
-    /// <summary>What a refused input says, its fields' messages included.</summary>
-    private static string Reason(ProblemException problem) =>
-        problem.Extensions.TryGetValue("errors", out var errors) && errors is IDictionary<string, string[]> byField
-            ? string.Join(" ", byField.Values.SelectMany(v => v))
-            : problem.Message;
 }

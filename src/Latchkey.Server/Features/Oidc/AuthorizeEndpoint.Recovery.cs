@@ -25,7 +25,7 @@ public sealed partial class AuthorizeEndpoint
         }
         catch (ProblemException problem) when (problem.Status < 500)
         {
-            return SignInPage.Recover(app, request, Antiforgery(http), typed, Reason(problem));
+            return SignInPage.Recover(app, request, Antiforgery(http), typed, problem.ForPage());
         }
         return SignInPage.RecoveryCode(app, request, Antiforgery(http), email, error: null);
     }
@@ -44,11 +44,11 @@ public sealed partial class AuthorizeEndpoint
         }
         catch (ProblemException problem) when (problem is { Status: < 500, Code: "code_invalid" or "invalid_request" })
         {
-            return SignInPage.RecoveryCode(app, request, Antiforgery(http), email, Reason(problem));
+            return SignInPage.RecoveryCode(app, request, Antiforgery(http), email, problem.ForPage());
         }
         catch (ProblemException problem) when (problem.Status < 500)
         {
-            return SignInPage.Recover(app, request, Antiforgery(http), email, Reason(problem));
+            return SignInPage.Recover(app, request, Antiforgery(http), email, problem.ForPage());
         }
         return await PasswordPageAsync(app, http, request, email, error: null, ct, notice: "Your password is changed. Sign in with it.");
     }

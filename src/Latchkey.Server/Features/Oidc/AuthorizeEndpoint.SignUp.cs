@@ -38,11 +38,11 @@ public sealed partial class AuthorizeEndpoint
         }
         catch (ProblemException problem) when (problem.Status < 500)
         {
-            return SignInPage.SignUp(app, request, Antiforgery(http), typed, username, Reason(problem));
+            return SignInPage.SignUp(app, request, Antiforgery(http), typed, username, problem.ForPage());
         }
         if (started.Pending is { } pending)
         {
-            return SignInPage.SignUpPending(app, request, Antiforgery(http), pending, typed, error: null);
+            return SignInPage.SignUpPending(app, request, Antiforgery(http), pending.VerificationId, pending.Flow, pending.ExpiresIn, typed, error: null);
         }
         var created = started.Created!;
         if (app.Settings.SignupFlow != SignupFlows.None)
@@ -68,12 +68,11 @@ public sealed partial class AuthorizeEndpoint
         }
         catch (ProblemException problem) when (problem is { Status: < 500, Code: "code_invalid" })
         {
-            return SignInPage.SignUpPending(app, request, Antiforgery(http), new Tokens.VerificationStarted(challengeId, SignupFlows.Code, 60), handle,
-                problem.Message);
+            return SignInPage.SignUpPending(app, request, Antiforgery(http), challengeId, SignupFlows.Code, expiresIn: null, handle, problem.Message);
         }
         catch (ProblemException problem) when (problem.Status < 500)
         {
-            return SignInPage.SignUp(app, request, Antiforgery(http), handle, username: null, Reason(problem));
+            return SignInPage.SignUp(app, request, Antiforgery(http), handle, username: null, problem.ForPage());
         }
     }
 }

@@ -16,10 +16,10 @@ namespace Latchkey.Server.Features.Oidc;
 /// </summary>
 public static class ClientCredentialsGrant
 {
-    public static async Task<IResult> IssueAsync(App app, HttpContext http, OpenIddictRequest request, LatchkeyDbContext db,
-        AccessTokens accessTokens, CancellationToken ct)
+    public static async Task<IResult> IssueAsync(App app, HttpContext http, OpenIddictRequest request, OidcClients.OidcClientCache clients,
+        LatchkeyDbContext db, AccessTokens accessTokens, CancellationToken ct)
     {
-        var client = await http.RequestServices.GetRequiredService<OidcClients.OidcClientCache>().FindAsync(app.Id, request.ClientId, db, ct);
+        var client = await clients.FindAsync(app.Id, request.ClientId, db, ct);
         if (client is null)
         {
             return OidcProvider.Refuse(Errors.InvalidClient, "The client_id is not a client of this app.");

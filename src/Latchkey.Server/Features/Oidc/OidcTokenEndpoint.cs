@@ -25,7 +25,7 @@ public static class OidcTokenEndpoint
 {
     public static async Task<IResult> ExchangeAsync(
         CurrentApp app, HttpContext http, OidcCodeRedemptions redemptions, SessionService sessions, RefreshRotation rotation,
-        UserKeyring keyring, LatchkeyDbContext db, AccessTokens accessTokens, CancellationToken ct)
+        UserKeyring keyring, LatchkeyDbContext db, AccessTokens accessTokens, OidcClients.OidcClientCache clients, CancellationToken ct)
     {
         var request = http.GetOpenIddictServerRequest();
         if (request is null)
@@ -40,7 +40,7 @@ public static class OidcTokenEndpoint
             }
             if (request.IsClientCredentialsGrantType())
             {
-                return await ClientCredentialsGrant.IssueAsync(app.App, http, request, db, accessTokens, ct);
+                return await ClientCredentialsGrant.IssueAsync(app.App, http, request, clients, db, accessTokens, ct);
             }
             if (request.IsRefreshTokenGrantType())
             {

@@ -1,5 +1,4 @@
 using Latchkey.Server.Features.Apps;
-using Latchkey.Server.Features.Tokens;
 using OpenIddict.Abstractions;
 using static Latchkey.Server.Infrastructure.Http.HtmlPages;
 
@@ -26,9 +25,13 @@ public static partial class SignInPage
             </form>
             """, request, error is null ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest);
 
-    /// <summary>A registered app's sign-up waits for its code (entered here) or its link (opened from the message).</summary>
-    public static IResult SignUpPending(App app, OpenIddictRequest request, string antiforgery, VerificationStarted pending, string handle, string? error) =>
-        pending.Flow == SignupFlows.Link
+    /// <summary>
+    /// A registered app's sign-up waits for its code (entered here) or its link (opened from the message);
+    /// <paramref name="expiresIn"/> is null when the code is asked for again.
+    /// </summary>
+    public static IResult SignUpPending(App app, OpenIddictRequest request, string antiforgery, Guid verificationId, string flow, int? expiresIn,
+        string handle, string? error) =>
+        flow == SignupFlows.Link
             ? Render("Check your messages", $"""
                 <p role="status">A link to finish your {Encode(app.Name)} account is on its way to {Encode(handle)}. Open it, then sign in here.</p>
                 <form method="post" action="">
@@ -39,10 +42,10 @@ public static partial class SignInPage
                 """, request, StatusCodes.Status200OK)
             : Render("Enter your code", $"""
                 {Alert(error)}
-                <p role="status">A code to finish your {Encode(app.Name)} account is on its way to {Encode(handle)}. It works for {Math.Max(1, pending.ExpiresIn / 60)} minutes.</p>
+                <p role="status">A code to finish your {Encode(app.Name)} account is on its way to {Encode(handle)}.{WorksFor(expiresIn)}</p>
                 <form method="post" action="">
                 {Carried(request, antiforgery, Steps.SignUpCode)}
-                <input type="hidden" name="{Fields.Challenge}" value="{pending.VerificationId}">
+                <input type="hidden" name="{Fields.Challenge}" value="{verificationId}">
                 <input type="hidden" name="{Fields.Handle}" value="{Encode(handle)}">
                 <label for="code">Code</label>
                 <input id="code" name="{Fields.Code}" type="text" inputmode="numeric" autocomplete="one-time-code" required maxlength="16">

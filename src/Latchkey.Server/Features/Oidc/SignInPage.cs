@@ -111,11 +111,11 @@ public static partial class SignInPage
             error is null ? StatusCodes.Status200OK : StatusCodes.Status401Unauthorized, nonce);
     }
 
-    /// <summary>After a code was sent: the code, and a button for a new one.</summary>
-    public static IResult CodeEntry(App app, OpenIddictRequest request, string antiforgery, Guid challengeId, string handle, int expiresIn, string? error) =>
+    /// <summary>After a code was sent (<paramref name="expiresIn"/> seconds it works; null when it is asked for again): the code, and a button for a new one.</summary>
+    public static IResult CodeEntry(App app, OpenIddictRequest request, string antiforgery, Guid challengeId, string handle, int? expiresIn, string? error) =>
         Render("Enter your code", $"""
             {Alert(error)}
-            <p role="status">If {Encode(handle)} can get codes from {Encode(app.Name)}, one is on its way. It works for {Math.Max(1, expiresIn / 60)} minutes.</p>
+            <p role="status">If {Encode(handle)} can get codes from {Encode(app.Name)}, one is on its way.{WorksFor(expiresIn)}</p>
             <form method="post" action="">
             {Carried(request, antiforgery, Steps.Code)}
             <input type="hidden" name="{Fields.Challenge}" value="{challengeId}">
@@ -232,6 +232,10 @@ public static partial class SignInPage
     public static IResult SignedOut() => Render("You are signed out", "<p>You can close this page.</p>", request: null, StatusCodes.Status200OK);
 
     private static string Alert(string? error) => error is null ? "" : $"""<p class="error" role="alert">{Encode(error)}</p>""";
+
+    /// <summary>" It works for 10 minutes." as people say it, or nothing when the page does not know.</summary>
+    private static string WorksFor(int? seconds) =>
+        seconds is { } s ? $" It works for {Delivery.TemplateText.Readable(TimeSpan.FromSeconds(s))}." : "";
 
     private static string Notice(string? notice) => notice is null ? "" : $"""<p role="status">{Encode(notice)}</p>""";
 

@@ -106,10 +106,7 @@ public static class PasswordRecoveryEndpoints
         }
         catch (ProblemException problem) when (problem.Code == "invalid_request")
         {
-            var reason = problem.Extensions.TryGetValue("errors", out var errors) && errors is IDictionary<string, string[]> byField
-                ? string.Join(" ", byField.Values.SelectMany(v => v))
-                : problem.Message;
-            return ResetPage(app, challengeId, token, reason);
+            return ResetPage(app, challengeId, token, problem.ForPage());
         }
         catch (ProblemException problem)
         {

@@ -71,10 +71,7 @@ public static class SetupEndpoints
         }
         catch (ProblemException problem) when (problem.Code is "invalid_request" or "email_taken")
         {
-            var reason = problem.Extensions.TryGetValue("errors", out var errors) && errors is IDictionary<string, string[]> byField
-                ? string.Join(" ", byField.Values.SelectMany(v => v))
-                : problem.Message;
-            return SetupPage.Form(token, email, reason);
+            return SetupPage.Form(token, email, problem.ForPage());
         }
         catch (ProblemException problem) when (problem.Code == "setup_complete")
         {

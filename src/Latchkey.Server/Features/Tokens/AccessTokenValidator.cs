@@ -9,12 +9,18 @@ public sealed record ValidatedAccessToken(JsonWebToken Jwt, string AppId, Guid U
     public DateTime ExpiresAt => Jwt.ValidTo;
 }
 
-/// <summary>A <c>client_credentials</c> token whose signature, issuer, audience and expiry hold: the client it names.</summary>
-public sealed record ValidatedClientToken(JsonWebToken Jwt, string AppId, string ClientId, string? Scope);
+/// <summary>A <c>client_credentials</c> token whose signature, issuer and audience hold: the client it names.</summary>
+public sealed record ValidatedClientToken(JsonWebToken Jwt, string AppId, string ClientId, string? Scope, bool Expired);
 
 /// <summary>The outcome of a check: the token, or why it is not one (a sentence a client can show).</summary>
 public sealed record AccessTokenCheck(ValidatedAccessToken? Token, string? Failure)
 {
+    /// <summary>
+    /// Set when the refused token is a valid <c>client_credentials</c> token (<see cref="AccessTokens.CreateForClientAsync"/>):
+    /// no user's, so refused as one, and what introspection describes.
+    /// </summary>
+    public ValidatedClientToken? ClientToken { get; init; }
+
     public static AccessTokenCheck Refused(string failure) => new(null, failure);
 }
 
@@ -70,34 +76,24 @@ public sealed class AccessTokenValidator(SigningKeys signingKeys, Issuers issuer
         {
             return AccessTokenCheck.Refused(failure!);
         }
+        var expired = jwt.ValidTo <= clock.GetUtcNow().UtcDateTime;
         if (!PayloadString(jwt, JwtRegisteredClaimNames.Sub, out var sub) || !Guid.TryParse(sub, out var userId)
             || !PayloadString(jwt, JwtRegisteredClaimNames.Sid, out var sid) || !Guid.TryParse(sid, out var sessionId))
         {
-            return AccessTokenCheck.Refused(PayloadString(jwt, LatchkeyClaims.ClientId, out _)
-                ? "The access token is a client's (client_credentials): it names no user."
-                : "The access token lacks its subject or session.");
+            return ClientToken(jwt, appId!, expired) is { } client
+                ? AccessTokenCheck.Refused("The access token is a client's (client_credentials): it names no user.") with { ClientToken = client }
+                : AccessTokenCheck.Refused("The access token lacks its subject or session.");
         }
-        var expired = jwt.ValidTo <= clock.GetUtcNow().UtcDateTime;
         return new AccessTokenCheck(new ValidatedAccessToken(jwt, appId!, userId, sessionId, expired), null);
     }
 
-    /// <summary>
-    /// A <c>client_credentials</c> token (<see cref="AccessTokens.CreateForClientAsync"/>) checked like
-    /// any access token: null unless it is one, unexpired, of a client named in both sub and client_id.
-    /// </summary>
-    public async Task<ValidatedClientToken?> CheckClientTokenAsync(string token, CancellationToken ct)
-    {
-        var (jwt, appId, _) = await ValidateSignedAsync(token, ct);
-        if (jwt is null || jwt.TryGetPayloadValue<object>(JwtRegisteredClaimNames.Sid, out _)
-            || !PayloadString(jwt, LatchkeyClaims.ClientId, out var clientId)
-            || !PayloadString(jwt, JwtRegisteredClaimNames.Sub, out var sub) || sub != clientId
-            || jwt.ValidTo <= clock.GetUtcNow().UtcDateTime)
-        {
-            return null;
-        }
-        var scope = PayloadString(jwt, LatchkeyClaims.Scope, out var granted) ? granted : null;
-        return new ValidatedClientToken(jwt, appId!, clientId, scope);
-    }
+    /// <summary>A token without a session whose <c>sub</c> and <c>client_id</c> name the same client, or null.</summary>
+    private static ValidatedClientToken? ClientToken(JsonWebToken jwt, string appId, bool expired) =>
+        !jwt.TryGetPayloadValue<object>(JwtRegisteredClaimNames.Sid, out _)
+        && PayloadString(jwt, LatchkeyClaims.ClientId, out var clientId)
+        && PayloadString(jwt, JwtRegisteredClaimNames.Sub, out var sub) && sub == clientId
+            ? new ValidatedClientToken(jwt, appId, clientId, PayloadString(jwt, LatchkeyClaims.Scope, out var scope) ? scope : null, expired)
+            : null;
 
     /// <summary>The checks every access token passes: its shape, typ, alg, a published key, signature, issuer and audience.</summary>
     private async Task<(JsonWebToken? Jwt, string? AppId, string? Failure)> ValidateSignedAsync(string token, CancellationToken ct)

@@ -16,4 +16,10 @@ public sealed class ProblemException(
 
     /// <summary>Seconds to put in <c>Retry-After</c>, for 429 answers.</summary>
     public int? RetryAfterSeconds { get; init; }
+
+    /// <summary>What a server-rendered page shows of it: every field's message where it names fields, else its detail.</summary>
+    public string ForPage() =>
+        Extensions.TryGetValue("errors", out var errors) && errors is IDictionary<string, string[]> byField
+            ? string.Join(" ", byField.Values.SelectMany(v => v))
+            : Message;
 }

@@ -32,11 +32,15 @@ public abstract class OidcSignInMethodsTests(ServerFixture fixture) : OidcTest(f
 
         var codePage = await browser.SubmitAsync(page, authorize, Step("code-send", ("lk_handle", email)), Ct);
         Assert.Equal(HttpStatusCode.OK, codePage.StatusCode);
-        Assert.Contains("<label for=\"code\">Code</label>", await codePage.Content.ReadAsStringAsync(Ct));
+        var codeHtml = await codePage.Content.ReadAsStringAsync(Ct);
+        Assert.Contains("<label for=\"code\">Code</label>", codeHtml);
+        Assert.Contains("It works for 1 minute.</p>", codeHtml);
         var code = CodeFrom(await LatestMessageAsync(app, email, "loginCode"));
         var wrong = await browser.SubmitAsync(codePage, authorize, new Dictionary<string, string> { ["lk_code"] = Other(code) }, Ct);
         Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
-        Assert.Contains("role=\"alert\"", await wrong.Content.ReadAsStringAsync(Ct));
+        var wrongHtml = await wrong.Content.ReadAsStringAsync(Ct);
+        Assert.Contains("role=\"alert\"", wrongHtml);
+        Assert.DoesNotContain("It works for", wrongHtml);
         var redirect = OidcBrowser.RedirectParameters(await browser.SubmitAsync(wrong, authorize, new Dictionary<string, string> { ["lk_code"] = code }, Ct),
             NativeRedirect);
         var (status, tokens) = await browser.TokenAsync($"/v1/apps/{app}/oauth/token", CodeExchange("native", redirect["code"], verifier), Ct);

@@ -41,10 +41,7 @@ public abstract class ChromiumPasskeyTests(string provider)
         };
         register.Headers.Authorization = new AuthenticationHeaderValue("Bearer", admin["access_token"]!.GetValue<string>());
         (await client.SendAsync(register, ct)).EnsureSuccessStatusCode();
-        using var port = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        port.Start();
-        var redirectUri = $"http://127.0.0.1:{((System.Net.IPEndPoint)port.LocalEndpoint).Port}/callback";
-        port.Stop();
+        var redirectUri = $"http://127.0.0.1:{ServerProcess.FreePort()}/callback";
 
         var output = await IndependentVerificationTests.RunNodeAsync("passkeys-chromium.mjs", ct,
             server.BaseAddress.ToString().TrimEnd('/'), "passkeys", tokens["access_token"]!.GetValue<string>(), email, ApiTest.GoodPassword, "web", redirectUri);
